@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what Vigie needs to build and test on Debian 12, from Debian's archive
+# only. Idempotent: packages already present are not touched, and apt is not
+# even called when nothing is missing.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config ninja-build
+  libpcap-dev libldns-dev libabsl-dev libtomlplusplus-dev libidn2-dev
+  libnetfilter-queue-dev libssl-dev
+  libboost-dev libboost-program-options-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

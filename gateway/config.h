@@ -1,0 +1,91 @@
+// The TOML configuration (DESIGN.md "Configuration contract").
+//
+// LoadConfig reads and checks a file; every error names file:line. Unknown
+// sections and keys are errors too (a typo must not silently disable a
+// policy). Relative paths are resolved against the config file's directory.
+// Building the policy from a Config (loading lists) is policy.h's job.
+//
+// Thread safety: plain values.
+#ifndef VIGIE_GATEWAY_CONFIG_H_
+#define VIGIE_GATEWAY_CONFIG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/flow.h"
+#include "gateway/ip_address.h"
+
+namespace vigie {
+
+enum class Action : uint8_t { kAllow = 0, kLog = 1, kBlock = 2 };
+std::string_view ActionName(Action a);
+
+struct PolicyRule {
+  std::vector<std::string> apps;
+  Action action = Action::kBlock;
+  uint32_t line = 0;
+};
+
+struct ExceptionRule {
+  std::string id;
+  CidrSet devices;                 // empty: every managed device
+  std::vector<std::string> apps;   // empty: every app
+  std::optional<uint64_t> until_us;  // end of the `until` day, UTC (exclusive)
+  std::string until_text;
+  std::string reason;
+  std::string ticket;
+  Action action = Action::kLog;    // what the exception turns a block into
+  uint32_t line = 0;
+};
+
+enum class LogMode : uint8_t { kAll, kDecisions, kBlocked };
+
+struct Config {
+  std::string path;  // the file it came from
+  // [gateway]
+  std::string mode = "inline";
+  std::vector<int> queues = {0};
+  std::vector<std::string> interfaces;
+  std::string enforce = "inject";
+  std::string fail = "open";
+  // [scope]
+  CidrSet managed;
+  std::vector<std::string> managed_text;
+  // [lists]
+  std::string lists_dir;
+  // [[policy]]
+  std::vector<PolicyRule> policies;
+  // [dns]
+  std::string block_answer = "nxdomain";
+  IpAddress sinkhole_v4, sinkhole_v6;
+  std::vector<uint16_t> dns_ports = {53, 5353, 5355};
+  bool dns_any_port = true;  // recognise well-formed DNS queries on other UDP ports
+  // [[exception]]
+  std::vector<ExceptionRule> exceptions;
+  // [log]
+  std::string log_path = "-";
+  LogMode log_mode = LogMode::kDecisions;
+  std::string syslog;
+  // [metrics]
+  std::string metrics_listen;
+  // [flows]
+  FlowTableOptions flows;
+  // [inspect]
+  Action malformed_action = Action::kAllow;  // what a malformed message gets (logged, reason malformed)
+};
+
+// Reads and checks a config file.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+// Same, from text (path used for messages and relative paths).
+absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& path);
+
+// The default config: VIGIE_CONFIG from the environment, else deploy/vigie.toml
+// of the source tree the binary was built from, else the install prefix's.
+std::string DefaultConfigPath();
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_CONFIG_H_

@@ -1,0 +1,293 @@
+#include "gateway/flow.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vigie {
+
+FlowTable::FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t id_base, uint64_t id_step)
+    : opts_(opts), counters_(counters), next_id_(id_base), id_step_(id_step) {
+  index_.reserve(std::min<size_t>(opts_.max_flows, 65536));
+}
+
+void FlowTable::Unlink(uint32_t i) {
+  Flow& f = slots_[i];
+  int c = f.proto == kProtoTcp ? 0 : 1;
+  if (f.prev != kNil) slots_[f.prev].next = f.next; else head_[c] = f.next;
+  if (f.next != kNil) slots_[f.next].prev = f.prev; else tail_[c] = f.prev;
+  f.prev = f.next = kNil;
+}
+
+void FlowTable::PushBack(uint32_t i) {
+  Flow& f = slots_[i];
+  int c = f.proto == kProtoTcp ? 0 : 1;
+  f.prev = tail_[c];
+  f.next = kNil;
+  if (tail_[c] != kNil) slots_[tail_[c]].next = i; else head_[c] = i;
+  tail_[c] = i;
+}
+
+void FlowTable::Remove(uint32_t i) {
+  Flow& f = slots_[i];
+  Release(&f);
+  Unlink(i);
+  index_.erase(f.key);
+  f.in_use = false;
+  free_slots_.push_back(i);
+}
+
+void FlowTable::Expire(uint64_t now_us) {
+  for (int c = 0; c < 2; ++c) {
+    uint64_t idle = c == 0 ? opts_.tcp_idle_us : opts_.udp_idle_us;
+    while (head_[c] != kNil && slots_[head_[c]].last_us + idle < now_us) {
+      Remove(head_[c]);
+      counters_->Inc(Counter::k_flows_expired);
+    }
+  }
+}
+
+Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_client) {
+  if (opts_.max_flows == 0) return nullptr;
+  FlowKey key;
+  bool src_first = std::memcmp(pkt.src.bytes, pkt.dst.bytes, 16) < 0 ||
+                   (pkt.src == pkt.dst && pkt.src_port <= pkt.dst_port);
+  key.proto = pkt.l4_proto;
+  if (src_first) {
+    key.a = pkt.src, key.b = pkt.dst, key.pa = pkt.src_port, key.pb = pkt.dst_port;
+  } else {
+    key.a = pkt.dst, key.b = pkt.src, key.pa = pkt.dst_port, key.pb = pkt.src_port;
+  }
+  if (auto it = index_.find(key); it != index_.end()) {
+    Flow& f = slots_[it->second];
+    f.last_us = std::max(f.last_us, now_us);
+    Unlink(it->second);
+    PushBack(it->second);
+    *from_client = pkt.src == f.client_ip && pkt.src_port == f.client_port;
+    return &f;
+  }
+  uint32_t i;
+  if (!free_slots_.empty()) {
+    i = free_slots_.back();
+    free_slots_.pop_back();
+  } else if (slots_.size() < opts_.max_flows) {
+    i = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    // Full: evict the least recently seen flow, UDP first (cheaper to lose).
+    uint32_t victim = head_[1] != kNil ? head_[1] : head_[0];
+    Remove(victim);
+    counters_->Inc(Counter::k_flows_evicted);
+    i = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  Flow& f = slots_[i];
+  f = Flow();
+  f.key = key;
+  f.id = next_id_;
+  next_id_ += id_step_;
+  f.last_us = now_us;
+  f.proto = pkt.l4_proto;
+  f.in_use = true;
+  // Who is the client? For TCP the SYN says; a SYN-ACK names the other side.
+  // Otherwise the sender of the first packet, unless it comes from a DNS
+  // server port to a higher one (a response seen first).
+  bool src_is_client = true;
+  if (pkt.l4_proto == kProtoTcp && (pkt.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
+    src_is_client = false;
+  } else if (pkt.l4_proto == kProtoUdp && pkt.src_port == 53 && pkt.dst_port != 53) {
+    src_is_client = false;
+  }
+  if (src_is_client) {
+    f.client_ip = pkt.src, f.client_port = pkt.src_port, f.server_ip = pkt.dst, f.server_port = pkt.dst_port;
+  } else {
+    f.client_ip = pkt.dst, f.client_port = pkt.dst_port, f.server_ip = pkt.src, f.server_port = pkt.src_port;
+  }
+  index_.emplace(key, i);
+  PushBack(i);
+  counters_->Inc(Counter::k_flows_created);
+  *from_client = src_is_client;
+  return &f;
+}
+
+int32_t FlowTable::TakeBuffer() {
+  if (!free_buffers_.empty()) {
+    int32_t b = free_buffers_.back();
+    free_buffers_.pop_back();
+    return b;
+  }
+  if (buffer_count_ >= opts_.reassembly_buffers) return -1;
+  pool_.push_back(std::make_unique<uint8_t[]>(kReassemblyCap));
+  return static_cast<int32_t>(buffer_count_++);
+}
+
+void FlowTable::Release(Flow* flow) {
+  TcpStream& s = flow->stream;
+  if (s.buffer >= 0) free_buffers_.push_back(s.buffer);
+  s.buffer = -1;
+  s.contiguous = 0;
+  s.holes = 0;
+}
+
+bool FlowTable::Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf) {
+  // Held: [0, contiguous) and the hole-separated ranges. Copy the rest; compare
+  // what overlaps (first received wins, as most stacks keep).
+  bool conflict = false;
+  bool fresh = false;
+  uint32_t cur = start;
+  auto visit_held = [&](uint32_t hs, uint32_t he) {
+    if (he <= cur || hs >= end) return;
+    if (hs > cur) {
+      std::memcpy(buf + cur, bytes + (cur - start), hs - cur);
+      fresh = true;
+    }
+    uint32_t os = std::max(cur, hs), oe = std::min(end, he);
+    if (std::memcmp(buf + os, bytes + (os - start), oe - os) != 0) conflict = true;
+    cur = std::max(cur, he);
+  };
+  visit_held(0, s.contiguous);
+  for (int i = 0; i < s.holes && cur < end; ++i) visit_held(s.ranges[i].first, s.ranges[i].second);
+  if (cur < end) {
+    std::memcpy(buf + cur, bytes + (cur - start), end - cur);
+    fresh = true;
+  }
+  if (conflict) counters_->Inc(Counter::k_tcp_overlap_conflicts);
+  if (!fresh) {
+    counters_->Inc(Counter::k_tcp_retransmissions);
+    return false;
+  }
+  // Merge [start, end) into the ranges, then absorb into the contiguous prefix.
+  std::pair<uint32_t, uint32_t> merged[kMaxStreamHoles + 1];
+  int n = 0;
+  bool placed = false;
+  auto push = [&](std::pair<uint32_t, uint32_t> r) {
+    if (n > 0 && r.first <= merged[n - 1].second) {
+      merged[n - 1].second = std::max(merged[n - 1].second, r.second);
+    } else {
+      merged[n++] = r;
+    }
+  };
+  for (int i = 0; i < s.holes; ++i) {
+    if (!placed && start < s.ranges[i].first) {
+      push({start, end});
+      placed = true;
+    }
+    push(s.ranges[i]);
+  }
+  if (!placed) push({start, end});
+  int first = 0;
+  while (first < n && merged[first].first <= s.contiguous) {
+    s.contiguous = std::max(s.contiguous, merged[first].second);
+    ++first;
+  }
+  s.holes = static_cast<uint8_t>(n - first);
+  for (int i = 0; i < s.holes; ++i) s.ranges[i] = merged[first + i];
+  return true;
+}
+
+absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool syn,
+                                                absl::Span<const uint8_t> data, bool* in_place) {
+  *in_place = false;
+  TcpStream& s = flow->stream;
+  if (syn) {
+    s.syn_seen = true;
+    s.has_base = true;
+    s.base_seq = seq + 1;
+    data = {};  // data on a SYN (TFO) is rare; not inspected
+  }
+  if (data.empty()) return {};
+  if (!s.has_base) {
+    s.has_base = true;
+    s.base_seq = seq;
+  }
+  int64_t off = static_cast<int32_t>(seq - s.base_seq);
+  if (off < 0) {
+    if (!s.syn_seen && -off <= int64_t{kReassemblyCap} && s.contiguous == 0 && s.buffer < 0 && s.holes == 0) {
+      // No SYN seen and nothing held: this earlier segment becomes offset 0.
+      s.base_seq = seq;
+      off = 0;
+    } else if (!s.syn_seen && s.buffer >= 0 && s.contiguous == 0 &&
+               -off + int64_t{s.holes ? s.ranges[s.holes - 1].second : 0} <= int64_t{kReassemblyCap}) {
+      // No SYN seen and only later bytes held: shift them up and rebase.
+      uint32_t shift = static_cast<uint32_t>(-off);
+      uint8_t* buf = BufferData(s.buffer);
+      uint32_t high = s.ranges[s.holes - 1].second;
+      std::memmove(buf + shift, buf, high);
+      for (int i = 0; i < s.holes; ++i) s.ranges[i].first += shift, s.ranges[i].second += shift;
+      s.base_seq = seq;
+      off = 0;
+    } else if (off + int64_t(data.size()) <= 0) {
+      counters_->Inc(Counter::k_tcp_retransmissions);
+      return {};
+    } else {
+      data = data.subspan(static_cast<size_t>(-off));
+      off = 0;
+    }
+  }
+  if (off >= kReassemblyCap) {
+    s.cap_hit = true;
+    return {};
+  }
+  uint32_t start = static_cast<uint32_t>(off);
+  uint32_t end = static_cast<uint32_t>(std::min<int64_t>(off + int64_t(data.size()), kReassemblyCap));
+  if (off + int64_t(data.size()) > kReassemblyCap) s.cap_hit = true;
+  ++s.segments;
+  if (s.buffer < 0 && s.contiguous == 0 && s.holes == 0 && start == 0) {
+    *in_place = true;
+    return data.first(end);
+  }
+  if (s.buffer < 0) {
+    s.buffer = TakeBuffer();
+    if (s.buffer < 0) {
+      counters_->Inc(Counter::k_tcp_reasm_pool_empty);
+      return {};
+    }
+  }
+  uint8_t* buf = BufferData(s.buffer);
+  uint32_t before = s.contiguous;
+  if (start > s.contiguous && s.holes == kMaxStreamHoles) {
+    bool fits = false;
+    for (int i = 0; i < s.holes; ++i) fits |= start <= s.ranges[i].second && end >= s.ranges[i].first;
+    if (!fits) {
+      counters_->Inc(Counter::k_tcp_reasm_gaps_capped);
+      return {};
+    }
+  }
+  counters_->Inc(Counter::k_tcp_segments_buffered);
+  if (!Insert(s, start, end, data.data(), buf)) {
+    --s.segments;
+    return {};
+  }
+  if (s.contiguous == before) {
+    counters_->Inc(Counter::k_tcp_out_of_order);
+    return {};
+  }
+  return absl::Span<const uint8_t>(buf, s.contiguous);
+}
+
+bool FlowTable::Retain(Flow* flow, absl::Span<const uint8_t> in_place) {
+  TcpStream& s = flow->stream;
+  if (s.buffer < 0) s.buffer = TakeBuffer();
+  if (s.buffer < 0) {
+    counters_->Inc(Counter::k_tcp_reasm_pool_empty);
+    return false;
+  }
+  std::memcpy(BufferData(s.buffer), in_place.data(), in_place.size());
+  s.contiguous = static_cast<uint32_t>(in_place.size());
+  counters_->Inc(Counter::k_tcp_segments_buffered);
+  return true;
+}
+
+void FlowTable::Consume(Flow* flow, uint32_t n) {
+  TcpStream& s = flow->stream;
+  s.base_seq += n;
+  s.cap_hit = false;
+  if (s.buffer < 0) return;  // in place: nothing held
+  n = std::min(n, s.contiguous);
+  uint8_t* buf = BufferData(s.buffer);
+  uint32_t high = s.holes ? s.ranges[s.holes - 1].second : s.contiguous;
+  std::memmove(buf, buf + n, high - n);
+  s.contiguous -= n;
+  for (int i = 0; i < s.holes; ++i) s.ranges[i].first -= n, s.ranges[i].second -= n;
+}
+
+}  // namespace vigie

@@ -1,0 +1,292 @@
+#include "gateway/pipeline.h"
+
+#include <algorithm>
+
+#include "classifiers/dns.h"
+#include "lists/domain.h"
+
+namespace vigie {
+
+Pipeline::Pipeline(std::shared_ptr<const Policy> policy, DecisionSink* sink, PipelineOptions opts,
+                   uint64_t flow_id_base, uint64_t flow_id_step)
+    : policy_(std::move(policy)),
+      sink_(sink),
+      opts_(opts),
+      flows_(policy_->config().flows, &counters_, flow_id_base, flow_id_step),
+      frags_(&counters_),
+      tls_scratch_(kMaxClientHelloBytes) {}
+
+bool Pipeline::IsDnsPort(uint16_t port) const {
+  const auto& ports = policy_->config().dns_ports;
+  return std::find(ports.begin(), ports.end(), port) != ports.end();
+}
+
+PacketVerdict Pipeline::Process(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us,
+                                uint64_t frame_no) {
+  counters_.Inc(Counter::k_packets);
+  counters_.Inc(Counter::k_bytes, frame.size());
+  PacketVerdict v;
+  DecodedPacket pkt;
+  DecodeStatus st = DecodeFrame(linktype, frame, &pkt);
+  if (pkt.note != Anomaly::kCount) counters_.Inc(pkt.note);
+  if (st == DecodeStatus::kFragment) {
+    absl::Span<const uint8_t> whole;
+    uint8_t proto;
+    if (!frags_.Add(pkt, ts_us, &whole, &proto)) return v;  // held (or dropped, counted)
+    st = DecodeIpPayload(proto, whole, &pkt);
+    if (st == DecodeStatus::kFragment) return v;  // fragment inside a reassembled tunnel: not followed
+  }
+  switch (st) {
+    case DecodeStatus::kNotIp:
+      counters_.Inc(Counter::k_packets_not_ip);
+      return v;
+    case DecodeStatus::kMalformed:
+      counters_.Inc(pkt.anomaly);
+      return v;
+    default:
+      break;
+  }
+  return Handle(pkt, ts_us, frame_no);
+}
+
+PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no) {
+  PacketVerdict v;
+  counters_.Inc(pkt.src.family == 4 ? Counter::k_packets_ipv4 : Counter::k_packets_ipv6);
+  if (pkt.encap_depth > 0) counters_.Inc(Counter::k_packets_tunnelled);
+  if (pkt.l4_proto != kProtoUdp && pkt.l4_proto != kProtoTcp) {
+    counters_.Inc(Counter::k_packets_other_l4);
+    return v;
+  }
+  // Scope: only sources in managed subnets are policed. With log mode "all",
+  // the rest is still classified so the log is a full record of names seen.
+  if (!policy_->IsManaged(pkt.src)) {
+    counters_.Inc(Counter::k_packets_unmanaged);
+    if (opts_.log_mode != LogMode::kAll) return v;
+  }
+  flows_.Expire(ts_us);
+  bool from_client = true;
+  Flow* flow = flows_.Get(pkt, ts_us, &from_client);
+  if (flow == nullptr) return v;
+  if (pkt.l4_proto == kProtoUdp) {
+    HandleUdp(pkt, flow, ts_us, frame_no, &v);
+  } else {
+    HandleTcp(pkt, flow, from_client, ts_us, frame_no, &v);
+  }
+  return v;
+}
+
+void Pipeline::HandleUdp(const DecodedPacket& pkt, Flow* flow, uint64_t ts_us, uint64_t frame_no,
+                         PacketVerdict* v) {
+  bool dns_port = IsDnsPort(pkt.dst_port) || IsDnsPort(pkt.src_port);
+  if (!dns_port) {
+    if (!policy_->config().dns_any_port || !LooksLikeDnsQuery(pkt.payload)) return;
+    counters_.Inc(Counter::k_dns_nonstandard_port);
+  }
+  ClassifyDns(pkt.payload, pkt, flow, ts_us, frame_no, v);
+}
+
+void Pipeline::ClassifyDns(absl::Span<const uint8_t> msg, const DecodedPacket& pkt, const Flow* flow,
+                           uint64_t ts_us, uint64_t frame_no, PacketVerdict* v) {
+  DnsMessageInfo info;
+  DnsParseResult r = ParseDnsMessage(msg, &info);
+  if (r.status != ParseStatus::kOk && r.error == DnsMalformed::kShortHeader) {
+    counters_.Inc(Anomaly::k_dns_malformed);
+    Malformed(Proto::kDns, DnsMalformedName(r.error), pkt, flow, ts_us, frame_no, v);
+    return;
+  }
+  if (info.is_response) {
+    counters_.Inc(Counter::k_dns_responses_ignored);
+    return;
+  }
+  if (info.opcode != 0) return;  // NOTIFY, UPDATE, ...: no name to police
+  counters_.Inc(Counter::k_dns_queries);
+  Decision d;
+  d.ts_us = ts_us;
+  d.proto = Proto::kDns;
+  d.transport = pkt.l4_proto;
+  d.src = pkt.src, d.dst = pkt.dst, d.src_port = pkt.src_port, d.dst_port = pkt.dst_port;
+  d.flow_id = flow->id;
+  d.frame = frame_no;
+  d.capture = capture_;
+  d.encap_depth = pkt.encap_depth;
+  for (uint8_t i = 0; i < info.question_count; ++i) {
+    counters_.Inc(Counter::k_dns_questions);
+    d.domain_raw = info.questions[i].view();
+    d.qtype = info.questions[i].qtype;
+    Action a = Decide(&d);
+    if (a > v->action) v->action = a;
+    v->decided = true;
+  }
+  if (r.status != ParseStatus::kOk && r.error != DnsMalformed::kNoQuestion) {
+    counters_.Inc(Anomaly::k_dns_malformed);
+    Malformed(Proto::kDns, DnsMalformedName(r.error), pkt, flow, ts_us, frame_no, v);
+  }
+}
+
+void Pipeline::HandleTcp(const DecodedPacket& pkt, Flow* flow, bool from_client, uint64_t ts_us,
+                         uint64_t frame_no, PacketVerdict* v) {
+  if (flow->state == FlowState::kDecided || flow->state == FlowState::kIgnored) {
+    if (from_client && flow->state == FlowState::kDecided) v->action = static_cast<Action>(flow->action);
+    v->flow_final = true;
+    return;
+  }
+  if (!from_client) return;
+  bool syn = pkt.tcp_flags & kTcpSyn;
+  bool in_place = false;
+  absl::Span<const uint8_t> data = flows_.AddSegment(flow, pkt.tcp_seq, syn, pkt.payload, &in_place);
+  if (data.empty()) {
+    if (flow->stream.cap_hit && flow->stream.contiguous >= kReassemblyCap) {
+      counters_.Inc(Counter::k_tcp_reasm_cap_hit);
+      flow->state = FlowState::kIgnored;
+      flows_.Release(flow);
+    }
+    return;
+  }
+  flow->state = FlowState::kInspecting;
+  if (flow->kind == StreamKind::kUnknown) {
+    if (IsDnsPort(flow->server_port)) {
+      flow->kind = StreamKind::kDnsTcp;
+    } else if (data[0] == 0x16) {
+      flow->kind = StreamKind::kTls;  // a TLS handshake record, on any port
+    } else {
+      flow->state = FlowState::kIgnored;
+      flows_.Release(flow);
+      v->flow_final = true;
+      return;
+    }
+  }
+
+  if (flow->kind == StreamKind::kTls) {
+    ClientHelloInfo ch;
+    TlsParseResult r = ParseClientHelloStream(data, absl::MakeSpan(tls_scratch_), &ch);
+    if (r.status == ParseStatus::kNeedMore) {
+      if (flow->stream.cap_hit || data.size() >= kReassemblyCap) {
+        counters_.Inc(Counter::k_tcp_reasm_cap_hit);
+        counters_.Inc(Anomaly::k_tls_too_large);
+        Malformed(Proto::kTls, "reassembly_cap", pkt, flow, ts_us, frame_no, v);
+        flow->state = FlowState::kDecided;
+        flow->action = static_cast<uint8_t>(v->action);
+        flows_.Release(flow);
+      } else if (in_place && !flows_.Retain(flow, data)) {
+        flow->state = FlowState::kIgnored;
+      }
+      return;
+    }
+    if (r.status == ParseStatus::kMalformed) {
+      counters_.Inc(r.error == TlsMalformed::kTooLarge ? Anomaly::k_tls_too_large : Anomaly::k_tls_malformed);
+      Malformed(Proto::kTls, TlsMalformedName(r.error), pkt, flow, ts_us, frame_no, v);
+    } else {
+      ClassifyTls(ch, pkt, flow, ts_us, frame_no, v);
+    }
+    flow->state = FlowState::kDecided;
+    flow->action = static_cast<uint8_t>(v->action);
+    v->flow_final = true;
+    flows_.Release(flow);
+    return;
+  }
+
+  // DNS over TCP: length-prefixed messages, several per connection.
+  size_t consumed = 0;
+  while (consumed < data.size()) {
+    DnsTcpFrame f = ReadDnsTcpFrame(data.subspan(consumed));
+    if (f.status == ParseStatus::kNeedMore) break;
+    if (f.status == ParseStatus::kMalformed) {
+      counters_.Inc(Anomaly::k_dns_tcp_bad_length);
+      flow->state = FlowState::kIgnored;
+      flows_.Release(flow);
+      return;
+    }
+    counters_.Inc(Counter::k_dns_tcp_messages);
+    ClassifyDns(f.msg, pkt, flow, ts_us, frame_no, v);
+    consumed += f.consumed;
+  }
+  flows_.Consume(flow, static_cast<uint32_t>(consumed));
+  if (in_place && consumed < data.size()) flows_.Retain(flow, data.subspan(consumed));
+}
+
+void Pipeline::ClassifyTls(const ClientHelloInfo& ch, const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,
+                           uint64_t frame_no, PacketVerdict* v) {
+  counters_.Inc(Counter::k_tls_client_hellos);
+  if (flow->stream.segments > 1) counters_.Inc(Counter::k_tls_multi_segment);
+  if (ch.records > 1) counters_.Inc(Counter::k_tls_multi_record);
+  if (ch.ech) counters_.Inc(Counter::k_tls_ech);
+  Decision d;
+  d.ts_us = ts_us;
+  d.proto = Proto::kTls;
+  d.transport = kProtoTcp;
+  d.src = flow->client_ip, d.dst = flow->server_ip;
+  d.src_port = flow->client_port, d.dst_port = flow->server_port;
+  d.flow_id = flow->id;
+  d.frame = frame_no;
+  d.capture = capture_;
+  d.encap_depth = pkt.encap_depth;
+  d.has_sni = ch.has_sni;
+  d.alpn = ch.alpn_first;
+  d.ech = ch.ech;
+  d.tls_version = ch.max_version;
+  d.tcp_segments = flow->stream.segments;
+  d.tls_records = ch.records;
+  if (!ch.has_sni) counters_.Inc(Counter::k_tls_no_sni);
+  d.domain_raw = ch.sni;
+  Action a = Decide(&d);
+  v->action = std::max(v->action, a);
+  v->decided = true;
+}
+
+void Pipeline::Malformed(Proto proto, std::string_view why, const DecodedPacket& pkt, const Flow* flow,
+                         uint64_t ts_us, uint64_t frame_no, PacketVerdict* v) {
+  Decision d;
+  d.ts_us = ts_us;
+  d.proto = proto;
+  d.transport = pkt.l4_proto;
+  d.src = pkt.src, d.dst = pkt.dst, d.src_port = pkt.src_port, d.dst_port = pkt.dst_port;
+  d.flow_id = flow ? flow->id : 0;
+  d.frame = frame_no;
+  d.capture = capture_;
+  d.encap_depth = pkt.encap_depth;
+  d.has_sni = false;
+  d.malformed = why;
+  d.verdict = policy_->DecideMalformed(pkt.src);
+  Record(d);
+  v->action = std::max(v->action, d.verdict.action);
+  v->decided = true;
+}
+
+Action Pipeline::Decide(Decision* d) {
+  // A TLS handshake without server_name has no name to match: it is allowed
+  // and logged as no-match (a policy for nameless handshakes is separate).
+  bool named = d->proto == Proto::kDns || d->has_sni;
+  DomainBuf norm;
+  DomainError err = named ? NormalizeDomain(d->domain_raw, &norm) : DomainError::kEmpty;
+  if (err == DomainError::kOk) {
+    d->domain = norm.view();
+    d->verdict = policy_->Decide(d->src, d->domain, d->ts_us);
+  } else {
+    // A name that cannot be a DNS name (empty, too long, bad IDN) matches
+    // nothing; it is still logged as it was seen.
+    if (named) counters_.Inc(Anomaly::k_name_invalid);
+    d->domain = {};
+    d->verdict = Verdict();
+    d->verdict.reason = policy_->IsManaged(d->src) ? Reason::kNoMatch : Reason::kUnmanaged;
+  }
+  Record(*d);
+  d->domain = {};
+  return d->verdict.action;
+}
+
+void Pipeline::Record(const Decision& d) {
+  counters_.Inc(Counter::k_decisions);
+  counters_.Inc(d.verdict.action == Action::kBlock ? Counter::k_decisions_block
+                : d.verdict.action == Action::kLog ? Counter::k_decisions_log
+                                                   : Counter::k_decisions_allow);
+  size_t apps = policy_->matcher().app_count();
+  if (by_app_.size() != apps + 1) by_app_.assign(apps + 1, {0, 0, 0});
+  size_t slot = d.verdict.match ? d.verdict.match.app : apps;
+  by_app_[slot][static_cast<size_t>(d.verdict.action)]++;
+  if (sink_ && ShouldLog(d, opts_.log_mode)) {
+    sink_->Write(d, *policy_);
+    counters_.Inc(Counter::k_log_events_written);
+  }
+}
+
+}  // namespace vigie

@@ -1,0 +1,128 @@
+#include "gateway/policy.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/absl_compat.h"
+#include "lists/list_loader.h"
+
+namespace vigie {
+
+std::string_view ReasonName(Reason r) {
+  switch (r) {
+    case Reason::kList: return "list";
+    case Reason::kException: return "exception";
+    case Reason::kAllowlist: return "allowlist";
+    case Reason::kNoMatch: return "no-match";
+    case Reason::kUnmanaged: return "unmanaged";
+    case Reason::kMalformed: return "malformed";
+  }
+  return "?";
+}
+
+absl::StatusOr<std::shared_ptr<const Policy>> Policy::Build(Config config) {
+  // First matching policy wins: record each app's first action.
+  absl::flat_hash_map<std::string, std::pair<Action, uint32_t>> first;
+  for (const PolicyRule& p : config.policies) {
+    for (const std::string& app : p.apps) first.emplace(app, std::make_pair(p.action, p.line));
+  }
+  auto lists = LoadListDir(config.lists_dir, [&](std::string_view app) {
+    auto it = first.find(AV(app));
+    return it != first.end() && it->second.first == Action::kAllow;
+  });
+  if (!lists.ok()) return lists.status();
+  auto matcher = Matcher::Build(*std::move(lists));
+  if (!matcher.ok()) return matcher.status();
+
+  std::shared_ptr<Policy> p(new Policy());
+  p->matcher_ = *std::move(matcher);
+  const Matcher& m = *p->matcher_;
+  p->app_action_.assign(m.app_count(), Action::kAllow);
+  p->app_has_policy_.assign(m.app_count(), false);
+  for (const auto& [app, action_line] : first) {
+    AppId id;
+    if (!m.FindApp(app, &id)) {
+      return absl::InvalidArgumentError(absl::StrCat(config.path, ":", action_line.second, ": policy names app '",
+                                                     app, "' but ", config.lists_dir, " has no ", app,
+                                                     ".list"));
+    }
+    p->app_action_[id] = action_line.first;
+    p->app_has_policy_[id] = true;
+  }
+  for (const ExceptionRule& x : config.exceptions) {
+    std::vector<AppId> ids;
+    for (const std::string& app : x.apps) {
+      AppId id;
+      if (!m.FindApp(app, &id)) {
+        return absl::InvalidArgumentError(absl::StrCat(config.path, ":", x.line, ": exception '", x.id,
+                                                       "' names app '", app, "' but ", config.lists_dir,
+                                                       " has no ", app, ".list"));
+      }
+      ids.push_back(id);
+    }
+    p->exception_apps_.push_back(std::move(ids));
+  }
+  p->config_ = std::move(config);
+  return std::shared_ptr<const Policy>(std::move(p));
+}
+
+Verdict Policy::Decide(const IpAddress& src, std::string_view domain, uint64_t now_us) const {
+  Verdict v;
+  v.match = matcher_->Match(domain);
+  if (!config_.managed.Contains(src)) {
+    v.action = Action::kAllow;
+    v.reason = Reason::kUnmanaged;
+    return v;
+  }
+  if (!v.match) {
+    v.action = Action::kAllow;
+    v.reason = Reason::kNoMatch;
+    return v;
+  }
+  AppId app = v.match.app;
+  Action action = app_action_[app];
+  if (v.match.allow) {
+    v.action = Action::kAllow;
+    v.reason = Reason::kAllowlist;
+    return v;
+  }
+  v.action = action;
+  v.reason = Reason::kList;
+  if (action == Action::kAllow) return v;
+  for (size_t i = 0; i < config_.exceptions.size(); ++i) {
+    const ExceptionRule& x = config_.exceptions[i];
+    if (x.until_us && now_us >= *x.until_us) continue;
+    if (!x.devices.empty() && !x.devices.Contains(src)) continue;
+    const auto& apps = exception_apps_[i];
+    if (!apps.empty() && std::find(apps.begin(), apps.end(), app) == apps.end()) continue;
+    if (x.action >= action) continue;  // an exception only relaxes
+    v.action = x.action;
+    v.reason = Reason::kException;
+    v.exception = &x;
+    return v;
+  }
+  return v;
+}
+
+Verdict Policy::DecideName(std::string_view domain) const {
+  Verdict v;
+  v.match = matcher_->Match(domain);
+  if (!v.match) return v;
+  if (v.match.allow) {
+    v.reason = Reason::kAllowlist;
+    return v;
+  }
+  v.action = app_action_[v.match.app];
+  v.reason = Reason::kList;
+  return v;
+}
+
+Verdict Policy::DecideMalformed(const IpAddress& src) const {
+  Verdict v;
+  v.reason = config_.managed.Contains(src) ? Reason::kMalformed : Reason::kUnmanaged;
+  v.action = v.reason == Reason::kMalformed ? config_.malformed_action : Action::kAllow;
+  return v;
+}
+
+}  // namespace vigie

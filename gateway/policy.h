@@ -1,0 +1,70 @@
+// The policy snapshot: scope, app lists (matcher), per-app actions and
+// exceptions, built once from a Config and then only read.
+//
+// Published as std::shared_ptr<const Policy>; a reload builds a new snapshot
+// and swaps the pointer; a failed build keeps the old one (the caller holds
+// it) and the error names file:line.
+//
+// Decide() is the "policy" stage of DESIGN.md: scope x app x exceptions ->
+// action. It allocates nothing and is safe from any thread.
+#ifndef VIGIE_GATEWAY_POLICY_H_
+#define VIGIE_GATEWAY_POLICY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/config.h"
+#include "gateway/ip_address.h"
+#include "lists/matcher.h"
+
+namespace vigie {
+
+enum class Reason : uint8_t { kList, kException, kAllowlist, kNoMatch, kUnmanaged, kMalformed };
+std::string_view ReasonName(Reason r);
+
+struct Verdict {
+  Action action = Action::kAllow;
+  Reason reason = Reason::kNoMatch;
+  RuleMatch match;                         // the list rule, if any
+  const ExceptionRule* exception = nullptr;  // the exception applied, if any
+};
+
+class Policy {
+ public:
+  // Loads the lists named by the config and builds the matcher. Errors name
+  // the config or list file and line.
+  static absl::StatusOr<std::shared_ptr<const Policy>> Build(Config config);
+
+  bool IsManaged(const IpAddress& src) const { return config_.managed.Contains(src); }
+
+  // `domain` must be normalised (NormalizeDomain). `now_us`: the packet's time,
+  // against which exceptions' `until` dates are checked.
+  Verdict Decide(const IpAddress& src, std::string_view domain, uint64_t now_us) const;
+  // How the lists and per-app policy decide a name for a managed device with
+  // no exception (vigie lookup without --src).
+  Verdict DecideName(std::string_view domain) const;
+  // For a message that could not be parsed.
+  Verdict DecideMalformed(const IpAddress& src) const;
+
+  const Config& config() const { return config_; }
+  const Matcher& matcher() const { return *matcher_; }
+  // The action configured for an app (allow when no policy names it).
+  Action app_action(AppId id) const { return app_action_[id]; }
+  bool app_has_policy(AppId id) const { return app_has_policy_[id]; }
+
+ private:
+  Policy() = default;
+  Config config_;
+  std::shared_ptr<const Matcher> matcher_;
+  std::vector<Action> app_action_;
+  std::vector<bool> app_has_policy_;
+  // Per exception, the app ids it covers (empty = all apps).
+  std::vector<std::vector<AppId>> exception_apps_;
+};
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_POLICY_H_

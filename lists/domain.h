@@ -1,0 +1,55 @@
+// Domain normalisation: the one place where a name becomes a lookup key.
+//
+// Used by list loading and by every lookup on the packet path (DESIGN.md
+// "Contracts"): ASCII case folding, one trailing dot removed, empty labels
+// rejected, length limits of RFC 1035 §2.3.4 (253 characters of text, 63 per
+// label), and IDN U-labels converted to A-labels (RFC 5891) with libidn2.
+//
+// Thread safety: pure functions. Allocation: none on the ASCII path (the
+// common one); a name holding non-ASCII bytes goes through libidn2, which
+// allocates.
+#ifndef VIGIE_LISTS_DOMAIN_H_
+#define VIGIE_LISTS_DOMAIN_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace vigie {
+
+// RFC 1035 §2.3.4: 255 octets on the wire is 253 characters of text.
+inline constexpr size_t kMaxDomainLength = 253;
+// RFC 1035 §2.3.4.
+inline constexpr size_t kMaxLabelLength = 63;
+
+enum class DomainError : uint8_t {
+  kOk,
+  kEmpty,         // "" or "."
+  kTooLong,       // > 253 characters after normalisation
+  kLabelTooLong,  // a label > 63 characters
+  kEmptyLabel,    // "a..b", ".a", "a.."
+  kBadIdn,        // non-ASCII that libidn2 cannot turn into A-labels
+};
+
+std::string_view DomainErrorName(DomainError e);
+
+// A normalised domain in a fixed buffer (no allocation).
+struct DomainBuf {
+  char data[kMaxDomainLength + 1];
+  uint8_t len = 0;
+  std::string_view view() const { return {data, len}; }
+};
+
+// Normalises `in` into `out`. Bytes other than ASCII letters are kept as
+// they are (the wire may carry '_' or odd bytes; lists are checked further by
+// their loader), except that a name with bytes >= 0x80 is converted from
+// UTF-8 U-labels to A-labels.
+DomainError NormalizeDomain(std::string_view in, DomainBuf* out);
+
+// True if every byte is a letter, digit, '-' or '_' or a '.' between labels:
+// the characters a list entry may hold once normalised.
+bool IsHostnameSyntax(std::string_view normalized);
+
+}  // namespace vigie
+
+#endif  // VIGIE_LISTS_DOMAIN_H_

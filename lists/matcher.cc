@@ -1,0 +1,451 @@
+#include "lists/matcher.h"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cstring>
+#include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "lists/domain.h"
+
+namespace vigie {
+namespace {
+
+// Word loads below mask the tail of a label by byte position.
+static_assert(std::endian::native == std::endian::little, "matcher assumes little endian");
+
+// A node id that names no node: the parent of TLD nodes, and "not found".
+constexpr uint32_t kNone = 0xFFFFFFFF;
+// Rule field of a node: low 31 bits are the suffix rule index (kNoRule if
+// none); the top bit says an exact (`full:`) rule sits at this node.
+constexpr uint32_t kNoRule = 0x7FFFFFFF;
+constexpr uint32_t kHasExact = 0x80000000;
+// Probe groups of 16 control bytes: one SSE2 compare.
+constexpr size_t kGroup = 16;
+// Control byte of an empty slot (high bit set; a full slot holds 7 hash bits).
+constexpr uint8_t kEmpty = 0x80;
+// Maximum load 7/8 (SwissTable's): unsuccessful probes stay ~1 group.
+constexpr size_t kLoadNum = 7, kLoadDen = 8;
+// A 253-character name has at most 127 labels.
+constexpr size_t kMaxLabels = 127;
+// Name buffer: 253 characters + trailing dot, plus zero padding so that the
+// 8-byte word loads of the last label never leave the buffer.
+constexpr size_t kNameBuf = 288;
+// Zero padding after the label pool, for the same word loads.
+constexpr size_t kPoolPad = 8;
+
+inline uint64_t Load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline void Store64(char* p, uint64_t w) { std::memcpy(p, &w, 8); }
+
+// Keeps the first `n` (1..8) bytes of a little-endian word.
+inline uint64_t KeepBytes(uint64_t w, size_t n) {
+  return n >= 8 ? w : w & (~uint64_t{0} >> (64 - 8 * n));
+}
+
+__extension__ typedef unsigned __int128 U128;
+
+inline uint64_t Mum(uint64_t a, uint64_t b) {
+  U128 r = static_cast<U128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+constexpr uint64_t kSeed = 0x243F6A8885A308D3;  // hash of the root (the empty suffix)
+
+// Hash of the reversed label path: the parent's hash extended by one label.
+// `p` must be readable up to p + len + 7.
+inline uint64_t HashLabel(uint64_t h, const char* p, size_t len) {
+  uint64_t x = h ^ (len * 0x9E3779B97F4A7C15);
+  for (size_t i = 0; i < len; i += 8) {
+    x = Mum(x ^ KeepBytes(Load64(p + i), len - i), 0xA0761D6478BD642F);
+  }
+  return Mum(x ^ 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3);
+}
+
+// A name folded to lower case and split into labels.
+struct Name {
+  char buf[kNameBuf];
+  uint8_t start[kMaxLabels + 1];
+  uint8_t len[kMaxLabels + 1];
+  size_t labels = 0;
+};
+
+enum class Split : uint8_t { kOk, kInvalid, kSlowPath };
+
+// Folds ASCII case and splits `in` into labels with 8-byte word operations,
+// applying NormalizeDomain's rules (one trailing dot removed, 253 / 63,
+// no empty label). kSlowPath: non-ASCII bytes or a raw name too long for the
+// fast path; the caller runs NormalizeDomain, which decides.
+Split FoldAndSplit(std::string_view in, Name* out) {
+  size_t n = in.size();
+  if (n > kMaxDomainLength + 1) return Split::kSlowPath;
+  std::memcpy(out->buf, in.data(), n);
+  if (n > 0 && out->buf[n - 1] == '.') --n;
+  std::memset(out->buf + n, 0, 16);
+  if (n == 0) return Split::kInvalid;
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  uint64_t any_high = 0;
+  uint16_t dots[kNameBuf];
+  size_t ndots = 0;
+  for (size_t k = 0; k < n; k += 8) {
+    uint64_t w = Load64(out->buf + k);
+    any_high |= w;
+    // For 7-bit bytes no addition below carries into the next byte.
+    uint64_t ge_a = w + kOnes * (0x80 - 'A');      // high bit: byte >= 'A'
+    uint64_t gt_z = w + kOnes * (0x80 - 'Z' - 1);  // high bit: byte > 'Z'
+    uint64_t upper = ge_a & ~gt_z & kHigh;
+    Store64(out->buf + k, w | (upper >> 2));  // 0x80 >> 2 == 0x20
+    uint64_t d = w ^ (kOnes * '.');
+    uint64_t is_dot = ~(d + kOnes * 0x7F) & kHigh;  // zero bytes of d
+    while (is_dot != 0) {
+      size_t pos = k + (static_cast<size_t>(std::countr_zero(is_dot)) >> 3);
+      if (pos < n) dots[ndots++] = static_cast<uint16_t>(pos);
+      is_dot &= is_dot - 1;
+    }
+  }
+  if ((any_high & kHigh) != 0) return Split::kSlowPath;
+  if (n > kMaxDomainLength) return Split::kInvalid;
+  size_t prev = 0;
+  size_t nl = 0;
+  for (size_t i = 0; i <= ndots; ++i) {
+    size_t end = i < ndots ? dots[i] : n;
+    size_t len = end - prev;
+    if (len == 0 || len > kMaxLabelLength) return Split::kInvalid;
+    out->start[nl] = static_cast<uint8_t>(prev);
+    out->len[nl] = static_cast<uint8_t>(len);
+    ++nl;
+    prev = end + 1;
+  }
+  out->labels = nl;
+  return Split::kOk;
+}
+
+// 12 bytes; its index in the table is the node id.
+struct Node {
+  uint32_t parent;  // node id, kNone for a TLD
+  uint32_t label;   // offset in the pool of [length byte][label bytes]
+  uint32_t rule;    // kNoRule or suffix rule index, | kHasExact
+};
+static_assert(sizeof(Node) == 12);
+
+// Open addressing over groups of 16 slots; slot = node. Keys are unique and
+// never deleted, so a probe ends at the first group holding an empty slot.
+class NodeTable {
+ public:
+  void Init(size_t max_nodes) {
+    size_t slots = max_nodes * kLoadDen / kLoadNum + 1;
+    groups_ = std::max<size_t>(1, (slots + kGroup - 1) / kGroup);
+    ctrl_.assign(groups_ * kGroup, kEmpty);
+    nodes_.assign(groups_ * kGroup, Node{kNone, 0, kNoRule});
+  }
+  size_t capacity() const { return nodes_.size(); }
+  size_t bytes() const { return ctrl_.capacity() + nodes_.capacity() * sizeof(Node); }
+  const Node& node(uint32_t id) const { return nodes_[id]; }
+  Node& node(uint32_t id) { return nodes_[id]; }
+
+  size_t GroupOf(uint64_t h) const {
+    return static_cast<size_t>((static_cast<U128>(h) * groups_) >> 64);
+  }
+  static uint8_t TagOf(uint64_t h) { return static_cast<uint8_t>(h & 0x7F); }
+
+  void Prefetch(uint64_t h) const { __builtin_prefetch(ctrl_.data() + GroupOf(h) * kGroup); }
+
+  // The node with hash `h`, parent `parent` and a label for which
+  // `label_eq(pool offset)` holds; kNone if absent.
+  template <typename Eq>
+  uint32_t Find(uint64_t h, uint32_t parent, const Eq& label_eq) const {
+    size_t g = GroupOf(h);
+    const uint8_t tag = TagOf(h);
+    for (size_t probes = 0; probes < groups_; ++probes) {
+      const uint8_t* c = ctrl_.data() + g * kGroup;
+#if defined(__SSE2__)
+      __m128i cv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
+      uint32_t match = static_cast<uint32_t>(
+          _mm_movemask_epi8(_mm_cmpeq_epi8(cv, _mm_set1_epi8(static_cast<char>(tag)))));
+      uint32_t empty = static_cast<uint32_t>(_mm_movemask_epi8(cv));
+#else
+      uint32_t match = 0, empty = 0;
+      for (size_t j = 0; j < kGroup; ++j) {
+        match |= static_cast<uint32_t>(c[j] == tag) << j;
+        empty |= static_cast<uint32_t>(c[j] == kEmpty) << j;
+      }
+#endif
+      while (match != 0) {
+        uint32_t id = static_cast<uint32_t>(g * kGroup) + std::countr_zero(match);
+        const Node& nd = nodes_[id];
+        if (nd.parent == parent && label_eq(nd.label)) return id;
+        match &= match - 1;
+      }
+      if (empty != 0) return kNone;
+      if (++g == groups_) g = 0;
+    }
+    return kNone;
+  }
+
+  // Claims an empty slot for a key known to be absent.
+  uint32_t Insert(uint64_t h) {
+    size_t g = GroupOf(h);
+    for (;;) {
+      uint8_t* c = ctrl_.data() + g * kGroup;
+      for (size_t j = 0; j < kGroup; ++j) {
+        if (c[j] == kEmpty) {
+          c[j] = TagOf(h);
+          return static_cast<uint32_t>(g * kGroup + j);
+        }
+      }
+      if (++g == groups_) g = 0;
+    }
+  }
+
+ private:
+  size_t groups_ = 0;
+  std::vector<uint8_t> ctrl_;
+  std::vector<Node> nodes_;
+};
+
+inline bool LabelEq(const char* pool, uint32_t off, const char* q, size_t len) {
+  if (static_cast<uint8_t>(pool[off]) != len) return false;
+  const char* s = pool + off + 1;
+  for (size_t i = 0; i < len; i += 8) {
+    if (KeepBytes(Load64(s + i) ^ Load64(q + i), len - i) != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+struct Matcher::Impl {
+  std::vector<AppList> lists;
+  // rule_base[a]: global index of app a's first rule; rule_base[apps] = total.
+  std::vector<uint32_t> rule_base;
+  NodeTable table;
+  std::vector<char> pool;  // [length][bytes] per node, then kPoolPad zeros
+  // Exact rules, by node id; nodes holding one have kHasExact set.
+  absl::flat_hash_map<uint32_t, uint32_t> exact;
+
+  AppId AppOf(uint32_t rule) const {
+    auto it = std::upper_bound(rule_base.begin(), rule_base.end(), rule);
+    return static_cast<AppId>((it - rule_base.begin()) - 1);
+  }
+  RuleMatch Result(uint32_t rule) const {
+    RuleMatch m;
+    m.app = AppOf(rule);
+    m.allow = lists[m.app].allow;
+    m.rule = &lists[m.app].rules[rule - rule_base[m.app]];
+    return m;
+  }
+  // Of two rules at the same node: allow beats block, else `a` stays.
+  bool Beats(uint32_t b, uint32_t a) const {
+    return lists[AppOf(b)].allow && !lists[AppOf(a)].allow;
+  }
+  RuleMatch Lookup(const Name& q) const;
+};
+
+RuleMatch Matcher::Impl::Lookup(const Name& q) const {
+  size_t i = q.labels - 1;
+  uint64_t h = HashLabel(kSeed, q.buf + q.start[i], q.len[i]);
+  uint32_t parent = kNone;
+  uint32_t best = kNoRule;
+  const char* p = pool.data();
+  for (;;) {
+    uint64_t next = 0;
+    if (i > 0) {  // start the next level's memory access before this one resolves
+      next = HashLabel(h, q.buf + q.start[i - 1], q.len[i - 1]);
+      table.Prefetch(next);
+    }
+    const char* label = q.buf + q.start[i];
+    const size_t len = q.len[i];
+    uint32_t id = table.Find(h, parent, [&](uint32_t off) { return LabelEq(p, off, label, len); });
+    if (id == kNone) break;
+    const uint32_t r = table.node(id).rule;
+    const uint32_t suffix = r & kNoRule;
+    if (suffix != kNoRule) best = suffix;
+    if (i == 0) {
+      if ((r & kHasExact) != 0) {
+        uint32_t ex = exact.find(id)->second;
+        // Same node, same specificity: allow beats block, then exact beats suffix.
+        if (suffix == kNoRule || !Beats(suffix, ex)) best = ex;
+      }
+      break;
+    }
+    parent = id;
+    h = next;
+    --i;
+  }
+  if (best == kNoRule) return {};
+  return Result(best);
+}
+
+Matcher::Matcher() : impl_(std::make_unique<Impl>()) {}
+Matcher::~Matcher() = default;
+
+absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppList> lists) {
+  auto start = std::chrono::steady_clock::now();
+  if (lists.size() > 0xFFFF) return absl::InvalidArgumentError("too many apps (more than 65535)");
+  std::shared_ptr<Matcher> m(new Matcher());
+  Impl& impl = *m->impl_;
+  impl.lists = std::move(lists);
+
+  // Pass 1: check every rule, count rules and labels (bounds for the arrays).
+  size_t rules = 0, labels = 0, label_bytes = 0;
+  impl.rule_base.reserve(impl.lists.size() + 1);
+  for (const AppList& list : impl.lists) {
+    impl.rule_base.push_back(static_cast<uint32_t>(rules));
+    for (const Rule& r : list.rules) {
+      DomainBuf buf;
+      if (NormalizeDomain(r.domain, &buf) != DomainError::kOk || buf.view() != r.domain) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(r.file, ":", r.line, ": domain not normalised: ", r.domain));
+      }
+      labels += static_cast<size_t>(std::count(r.domain.begin(), r.domain.end(), '.')) + 1;
+      label_bytes += r.domain.size() + 1;
+      if (++rules >= kNoRule) return absl::InvalidArgumentError("too many rules (2^31)");
+    }
+  }
+  impl.rule_base.push_back(static_cast<uint32_t>(rules));
+  if (labels >= (size_t{1} << 31) / kLoadDen * kLoadNum || label_bytes >= 0xFFFFFF00) {
+    return absl::InvalidArgumentError("lists too large for the matcher");
+  }
+
+  // Pass 2: insert every rule's label path into a table sized for the worst
+  // case (no shared suffix), remembering each node's hash and creation order
+  // (a parent is always created before its children).
+  NodeTable tmp;
+  tmp.Init(labels);
+  std::vector<uint64_t> hash_of(tmp.capacity());
+  std::vector<uint32_t> order;
+  order.reserve(labels);
+  std::vector<char> pool;
+  pool.reserve(label_bytes + kPoolPad);
+  absl::flat_hash_map<uint32_t, uint32_t> exact;
+  size_t duplicates = 0;
+  Name name;
+  uint32_t gi = 0;
+  for (const AppList& list : impl.lists) {
+    for (const Rule& r : list.rules) {
+      if (FoldAndSplit(r.domain, &name) != Split::kOk) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(r.file, ":", r.line, ": domain not normalised: ", r.domain));
+      }
+      uint32_t parent = kNone;
+      uint64_t h = kSeed;
+      for (size_t i = name.labels; i-- > 0;) {
+        const char* label = name.buf + name.start[i];
+        const size_t len = name.len[i];
+        h = HashLabel(h, label, len);
+        pool.resize(pool.size() + kPoolPad);  // room for the comparison's word loads
+        uint32_t id = tmp.Find(h, parent, [&](uint32_t off) {
+          return LabelEq(pool.data(), off, label, len);
+        });
+        pool.resize(pool.size() - kPoolPad);
+        if (id == kNone) {
+          id = tmp.Insert(h);
+          tmp.node(id) = Node{parent, static_cast<uint32_t>(pool.size()), kNoRule};
+          pool.push_back(static_cast<char>(len));
+          pool.insert(pool.end(), label, label + len);
+          hash_of[id] = h;
+          order.push_back(id);
+        }
+        parent = id;
+      }
+      Node& nd = tmp.node(parent);
+      if (r.exact) {
+        auto [it, inserted] = exact.try_emplace(parent, gi);
+        if (!inserted) {
+          ++duplicates;
+          if (impl.Beats(gi, it->second)) it->second = gi;
+        }
+        nd.rule |= kHasExact;
+      } else if ((nd.rule & kNoRule) == kNoRule) {
+        nd.rule = (nd.rule & kHasExact) | gi;
+      } else {
+        ++duplicates;
+        if (impl.Beats(gi, nd.rule & kNoRule)) nd.rule = (nd.rule & kHasExact) | gi;
+      }
+      ++gi;
+    }
+  }
+
+  // Pass 3: move the nodes into a table sized for the nodes that exist,
+  // parents first, renumbering parent ids.
+  impl.table.Init(order.size());
+  std::vector<uint32_t> renum(tmp.capacity(), kNone);
+  for (uint32_t old : order) {
+    uint32_t id = impl.table.Insert(hash_of[old]);
+    renum[old] = id;
+    Node nd = tmp.node(old);
+    if (nd.parent != kNone) nd.parent = renum[nd.parent];
+    impl.table.node(id) = nd;
+  }
+  impl.exact.reserve(exact.size());
+  for (const auto& [old, rule] : exact) impl.exact.emplace(renum[old], rule);
+  pool.resize(pool.size() + kPoolPad, 0);
+  impl.pool.assign(pool.begin(), pool.end());  // exact size
+
+  Stats& st = m->stats_;
+  st.apps = impl.lists.size();
+  st.entries = rules - duplicates;
+  st.duplicates = duplicates;
+  st.nodes = order.size();
+  st.memory_bytes = sizeof(Impl) + impl.table.bytes() + impl.pool.capacity() +
+                    impl.rule_base.capacity() * sizeof(uint32_t) +
+                    // flat_hash_map: one control byte and one slot per bucket.
+                    impl.exact.bucket_count() * (1 + sizeof(std::pair<uint32_t, uint32_t>));
+  size_t rb = impl.lists.capacity() * sizeof(AppList);
+  auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+  for (const AppList& list : impl.lists) {
+    rb += heap(list.app) + heap(list.file) + list.rules.capacity() * sizeof(Rule);
+    for (const Rule& r : list.rules) rb += heap(r.domain) + heap(r.text) + heap(r.file);
+  }
+  st.rule_bytes = rb;
+  st.build_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return std::shared_ptr<const Matcher>(std::move(m));
+}
+
+RuleMatch Matcher::Match(std::string_view domain) const {
+  Name q;
+  if (FoldAndSplit(domain, &q) != Split::kOk) return {};
+  return impl_->Lookup(q);
+}
+
+RuleMatch Matcher::MatchRaw(std::string_view raw_name) const {
+  Name q;
+  switch (FoldAndSplit(raw_name, &q)) {
+    case Split::kOk:
+      return impl_->Lookup(q);
+    case Split::kInvalid:
+      return {};
+    case Split::kSlowPath:
+      break;
+  }
+  DomainBuf buf;
+  if (NormalizeDomain(raw_name, &buf) != DomainError::kOk) return {};
+  if (FoldAndSplit(buf.view(), &q) != Split::kOk) return {};
+  return impl_->Lookup(q);
+}
+
+const std::string& Matcher::app_name(AppId id) const { return impl_->lists[id].app; }
+bool Matcher::app_allowed(AppId id) const { return impl_->lists[id].allow; }
+size_t Matcher::app_count() const { return impl_->lists.size(); }
+bool Matcher::FindApp(std::string_view name, AppId* id) const {
+  for (size_t i = 0; i < impl_->lists.size(); ++i) {
+    if (impl_->lists[i].app == name) {
+      *id = static_cast<AppId>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace vigie
