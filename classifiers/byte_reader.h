@@ -108,7 +108,7 @@ class ByteReader {
 
   // The unread bytes, as a view.
   absl::Span<const uint8_t> rest() const { return data_.subspan(pos_); }
-  // The unread bytes as characters (for names on the wire).
+  // Bytes viewed as characters (for names on the wire); no copy.
   static std::string_view AsChars(absl::Span<const uint8_t> s) {
     return std::string_view(reinterpret_cast<const char*>(s.data()), s.size());
   }

@@ -193,13 +193,14 @@ bool LooksLikeDnsQuery(absl::Span<const uint8_t> msg) {
   }
   if (h.arcount == 0) return pos == msg.size();
 
-  // One OPT pseudo-RR (RFC 6891 §6.1.2): root owner, TYPE 41, CLASS = UDP size,
-  // TTL = extended rcode/flags, RDLEN + RDATA.
+  // One additional RR with the root as owner: an OPT pseudo-RR (RFC 6891
+  // §6.1.2: TYPE 41, CLASS = UDP size, TTL = extended rcode/flags), or the
+  // padding record DNSCrypt clients add to their certificate queries; it must
+  // end exactly at the end of the message.
   ByteReader opt(msg);
   opt.Skip(pos);
   if (opt.ReadU8() != 0) return false;
-  if (opt.ReadU16() != kDnsTypeOpt) return false;
-  opt.Skip(2 + 4);
+  opt.Skip(2 + 2 + 4);  // TYPE, CLASS, TTL
   opt.ReadPrefixed16();
   return opt.ok() && opt.empty();
 }

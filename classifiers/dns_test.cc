@@ -318,6 +318,27 @@ TEST(DnsTest, LooksLikeDnsQuery) {
   EXPECT_FALSE(LooksLikeDnsQuery(Bytes(12, 0)));  // qdcount 0
   EXPECT_FALSE(LooksLikeDnsQuery(Bytes{}));
 
+  // DNSCrypt certificate queries (sent to resolvers on 443, 8443, ...) pad the
+  // message with one root-owned additional record of type 0: still a query.
+  Bytes padded = BuildDnsQuery("2.dnscrypt-cert.example.net", 16);
+  padded[11] = 1;  // arcount = 1
+  for (uint8_t b : {0x00,                     // owner: root
+                    0x00, 0x00, 0x00, 0x00,   // TYPE 0, CLASS 0
+                    0x00, 0x00, 0x00, 0x00,   // TTL
+                    0x00, 0x03, 0x80, 0x00, 0x00}) {  // RDLENGTH 3, padding
+    padded.push_back(b);
+  }
+  EXPECT_TRUE(LooksLikeDnsQuery(padded));
+  Bytes padded_cut = padded;
+  padded_cut.pop_back();
+  EXPECT_FALSE(LooksLikeDnsQuery(padded_cut));  // RDATA shorter than RDLENGTH
+  Bytes padded_named = BuildDnsQuery("a.example", 1);
+  padded_named[11] = 1;
+  for (uint8_t b : std::initializer_list<uint8_t>{0x01, 'x', 0x00, 0x00, 0x10, 0x00, 0x01, 0, 0, 0, 0, 0x00, 0x00}) {
+    padded_named.push_back(b);
+  }
+  EXPECT_FALSE(LooksLikeDnsQuery(padded_named));  // an additional record with a real owner: not a plain query
+
   auto with = [](DnsHeaderSpec h, uint16_t qclass = 1, bool opt = false) {
     Bytes b;
     PutDnsHeader(&b, h);
@@ -352,11 +373,14 @@ TEST(DnsTest, LooksLikeDnsQuery) {
   h.arcount = 2;
   EXPECT_FALSE(LooksLikeDnsQuery(with(h, 1, true)));
 
-  // arcount 1 but the record is not OPT (type A with owner root).
+  // arcount 1, a root-owned record that is not OPT (type A): accepted like
+  // DNSCrypt's padding record, as long as it ends the message exactly.
   h = {};
   h.arcount = 1;
   Bytes not_opt = with(h);
   for (uint8_t c : {0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4}) not_opt.push_back(c);
+  EXPECT_TRUE(LooksLikeDnsQuery(not_opt));
+  not_opt.push_back(0);
   EXPECT_FALSE(LooksLikeDnsQuery(not_opt));
   // OPT with rdata (an EDNS option), exactly consumed.
   Bytes opt_rdata = with(h);

@@ -106,9 +106,17 @@ TlsParseResult ParseBody(absl::Span<const uint8_t> body, ClientHelloInfo* out) {
   ByteReader ciphers = r.ReadPrefixed16();
   const ByteReader compression = r.ReadPrefixed8();
   if (!r.ok() || session_id.size() > kMaxSessionIdBytes || ciphers.empty() ||
-      ciphers.size() % 2 != 0 || compression.empty()) {
+      ciphers.size() % 2 != 0) {
     return Bad(TlsMalformed::kTruncatedBody);
   }
+  // Leniency, where a lenient server would still see the name (evasion
+  // resistance): faults outside server_name are recorded in `tolerated` and
+  // the name is still reported; only a broken server_name, or a broken
+  // extension list before any server_name, is fatal.
+  auto tolerate = [out](TlsMalformed e) {
+    if (out->tolerated == TlsMalformed::kNone) out->tolerated = e;
+  };
+  if (compression.empty()) tolerate(TlsMalformed::kTruncatedBody);  // must hold "null"
   while (!ciphers.empty()) {
     if (IsTlsGrease(ciphers.ReadU16())) out->grease = true;
   }
@@ -116,22 +124,31 @@ TlsParseResult ParseBody(absl::Span<const uint8_t> body, ClientHelloInfo* out) {
   if (r.empty()) return Ok();  // no extensions block (TLS 1.0-1.2 allow it)
 
   ByteReader exts = r.ReadPrefixed16();
-  if (!r.ok() || !r.empty()) return Bad(TlsMalformed::kBadExtensions);
+  if (!r.ok()) return Bad(TlsMalformed::kBadExtensions);
+  if (!r.empty()) tolerate(TlsMalformed::kBadExtensions);  // bytes after the extensions block
   uint16_t best_version = 0;
   bool seen_sni = false;
   while (!exts.empty()) {
     const uint16_t type = exts.ReadU16();
     const ByteReader ext = exts.ReadPrefixed16();
-    if (!exts.ok()) return Bad(TlsMalformed::kBadExtensions);
+    if (!exts.ok()) {
+      if (!seen_sni) return Bad(TlsMalformed::kBadExtensions);
+      tolerate(TlsMalformed::kBadExtensions);
+      break;
+    }
     if (IsTlsGrease(type)) out->grease = true;
     TlsMalformed e = TlsMalformed::kNone;
     switch (type) {
       case kTlsExtServerName:
-        if (!seen_sni) e = ParseServerName(ext, out);  // the first server_name ext wins
+        if (!seen_sni) {
+          e = ParseServerName(ext, out);  // the first server_name ext wins
+          if (e != TlsMalformed::kNone) return Bad(e);
+        }
         seen_sni = true;
         break;
       case kTlsExtAlpn:
         e = ParseAlpn(ext, out);
+        if (e != TlsMalformed::kNone) out->alpn_first = {}, out->alpn_count = 0;
         break;
       case kTlsExtSupportedVersions:
         e = ParseSupportedVersions(ext, out, &best_version);
@@ -151,7 +168,7 @@ TlsParseResult ParseBody(absl::Span<const uint8_t> body, ClientHelloInfo* out) {
       default:
         break;
     }
-    if (e != TlsMalformed::kNone) return Bad(e);
+    if (e != TlsMalformed::kNone) tolerate(e);
   }
   if (best_version != 0) out->max_version = best_version;
   return Ok();

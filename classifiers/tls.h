@@ -91,6 +91,7 @@ struct ClientHelloInfo {
   bool pq_key_share;            // key_share offers X25519MLKEM768 (0x11ec) or X25519Kyber768Draft00 (0x6399)
   uint16_t records;             // TLS records the ClientHello spanned (1 = not record-fragmented; 0 for a bare handshake)
   size_t stream_consumed;       // bytes of `stream` up to the end of the last record used
+  TlsMalformed tolerated;       // first fault outside server_name that did not stop parsing (kNone if none)
 };
 
 struct TlsParseResult {

@@ -78,6 +78,12 @@ class TlsTest : public ::testing::Test {
     EXPECT_EQ(r.status, ParseStatus::kOk) << TlsMalformedName(r.error);
     EXPECT_EQ(r.error, TlsMalformed::kNone) << TlsMalformedName(r.error);
   }
+  // Parsed, the name reported, with a fault outside server_name recorded.
+  void ExpectTolerated(TlsParseResult r, TlsMalformed e) {
+    EXPECT_EQ(r.status, ParseStatus::kOk) << TlsMalformedName(r.error);
+    EXPECT_EQ(info_.tolerated, e) << "got " << TlsMalformedName(info_.tolerated) << " want "
+                                  << TlsMalformedName(e);
+  }
   static void ExpectMalformed(TlsParseResult r, TlsMalformed e) {
     EXPECT_EQ(r.status, ParseStatus::kMalformed);
     EXPECT_EQ(r.error, e) << "got " << TlsMalformedName(r.error) << " want " << TlsMalformedName(e);
@@ -372,7 +378,13 @@ TEST_F(TlsTest, ExtensionDataCutAtEveryByte) {
       s.sni.reset();
       s.supported_versions = {};
       s.extra_extensions.push_back({c.type, Bytes(c.data.begin(), c.data.begin() + static_cast<long>(k))});
-      ExpectMalformed(Parse(BuildClientHello(s)), c.error);
+      // Only a broken server_name is fatal; other extensions' faults are
+      // tolerated so that the name is still seen.
+      if (c.type == 0) {
+        ExpectMalformed(Parse(BuildClientHello(s)), c.error);
+      } else {
+        ExpectTolerated(Parse(BuildClientHello(s)), c.error);
+      }
     }
   }
 }
@@ -512,11 +524,14 @@ TEST_F(TlsTest, BadAlpn) {
     s.extra_extensions.push_back({16, data});
     return BuildClientHello(s);
   };
-  ExpectMalformed(Parse(with_alpn_data({})), TlsMalformed::kBadAlpn);
-  ExpectMalformed(Parse(with_alpn_data(testing::FromHex("00 00"))), TlsMalformed::kBadAlpn);
-  ExpectMalformed(Parse(with_alpn_data(testing::FromHex("00 01 00"))), TlsMalformed::kBadAlpn);  // empty name
-  ExpectMalformed(Parse(with_alpn_data(testing::FromHex("00 04 02 68 32"))), TlsMalformed::kBadAlpn);
-  ExpectMalformed(Parse(with_alpn_data(testing::FromHex("00 03 03 68 32"))), TlsMalformed::kBadAlpn);
+  // A broken ALPN is tolerated: the SNI is still reported, the ALPN is not.
+  for (const Bytes& bad : {Bytes{}, testing::FromHex("00 00"), testing::FromHex("00 01 00"),
+                           testing::FromHex("00 04 02 68 32"), testing::FromHex("00 03 03 68 32")}) {
+    ExpectTolerated(Parse(with_alpn_data(bad)), TlsMalformed::kBadAlpn);
+    EXPECT_TRUE(info_.has_sni);
+    EXPECT_EQ(info_.alpn_first, "");
+    EXPECT_EQ(info_.alpn_count, 0);
+  }
   ExpectOk(Parse(with_alpn_data(testing::FromHex("00 03 02 68 32"))));
   EXPECT_EQ(info_.alpn_first, "h2");
   EXPECT_EQ(info_.alpn_count, 1);
@@ -547,13 +562,13 @@ TEST_F(TlsTest, BadBodyAndExtensions) {
   testing::PutFill(&body, 32, 0);
   testing::PutU8(&body, 0);
   testing::PutPrefixed(&body, 2, Bytes{0x13, 0x01});
-  testing::PutPrefixed(&body, 1, Bytes{});  // no compression method
-  ExpectMalformed(ParseClientHelloHandshake(WrapHandshake(body), &info_), TlsMalformed::kTruncatedBody);
+  testing::PutPrefixed(&body, 1, Bytes{});  // no compression method: tolerated (tshark too)
+  ExpectTolerated(ParseClientHelloHandshake(WrapHandshake(body), &info_), TlsMalformed::kTruncatedBody);
 
   // Trailing byte after the extensions block.
   Bytes full = BuildClientHelloBody({});
   full.push_back(0);
-  ExpectMalformed(ParseClientHelloHandshake(WrapHandshake(full), &info_), TlsMalformed::kBadExtensions);
+  ExpectTolerated(ParseClientHelloHandshake(WrapHandshake(full), &info_), TlsMalformed::kBadExtensions);
   // One lone byte where the extensions length should be.
   ClientHelloSpec bare;
   bare.no_extensions = true;
@@ -563,12 +578,12 @@ TEST_F(TlsTest, BadBodyAndExtensions) {
   // A key share with an empty key.
   ClientHelloSpec ks;
   ks.extra_extensions.push_back({51, testing::FromHex("00 04 00 1d 00 00")});
-  ExpectMalformed(Parse(BuildClientHello(ks)), TlsMalformed::kBadExtensions);
+  ExpectTolerated(Parse(BuildClientHello(ks)), TlsMalformed::kBadExtensions);
   // supported_versions with an odd length.
   ClientHelloSpec sv;
   sv.supported_versions = {};
   sv.extra_extensions.push_back({43, testing::FromHex("03 03 04 03")});
-  ExpectMalformed(Parse(BuildClientHello(sv)), TlsMalformed::kBadExtensions);
+  ExpectTolerated(Parse(BuildClientHello(sv)), TlsMalformed::kBadExtensions);
 }
 
 // Random corruption of valid streams: any verdict, no crash, no read past the

@@ -80,7 +80,8 @@ struct Flow {
   uint8_t proto = 0;
   FlowState state = FlowState::kNew;
   StreamKind kind = StreamKind::kUnknown;
-  uint8_t action = 0;  // last decision's Action (policy.h), for enforcement
+  uint8_t action = 0;  // strongest Action (config.h) decided for the flow, for enforcement
+  uint8_t hellos = 0;  // TLS ClientHellos seen
   TcpStream stream;
   // LRU links (indices into the slot array), per protocol class.
   uint32_t prev = 0, next = 0;
@@ -114,6 +115,11 @@ class FlowTable {
   // Copies what `AddSegment` returned in place into a buffer (the message
   // needs more bytes). Returns false if no buffer was free.
   bool Retain(Flow* flow, absl::Span<const uint8_t> in_place);
+  // The contiguous bytes held in the flow's buffer (empty if none).
+  absl::Span<const uint8_t> Contiguous(Flow* flow) {
+    if (flow->stream.buffer < 0) return {};
+    return absl::Span<const uint8_t>(BufferData(flow->stream.buffer), flow->stream.contiguous);
+  }
   // Drops the first n contiguous bytes (a consumed DNS message).
   void Consume(Flow* flow, uint32_t n);
   // Gives the stream's buffer back (flow decided or ignored).

@@ -6,6 +6,9 @@
 #include "lists/domain.h"
 
 namespace vigie {
+namespace {
+constexpr uint16_t kNetbiosNsPort = 137;  // RFC 1002
+}  // namespace
 
 Pipeline::Pipeline(std::shared_ptr<const Policy> policy, DecisionSink* sink, PipelineOptions opts,
                    uint64_t flow_id_base, uint64_t flow_id_step)
@@ -79,6 +82,8 @@ void Pipeline::HandleUdp(const DecodedPacket& pkt, Flow* flow, uint64_t ts_us, u
                          PacketVerdict* v) {
   bool dns_port = IsDnsPort(pkt.dst_port) || IsDnsPort(pkt.src_port);
   if (!dns_port) {
+    // NetBIOS name service (137) shares DNS's wire format; it is not DNS.
+    if (pkt.dst_port == kNetbiosNsPort || pkt.src_port == kNetbiosNsPort) return;
     if (!policy_->config().dns_any_port || !LooksLikeDnsQuery(pkt.payload)) return;
     counters_.Inc(Counter::k_dns_nonstandard_port);
   }
@@ -157,31 +162,7 @@ void Pipeline::HandleTcp(const DecodedPacket& pkt, Flow* flow, bool from_client,
   }
 
   if (flow->kind == StreamKind::kTls) {
-    ClientHelloInfo ch;
-    TlsParseResult r = ParseClientHelloStream(data, absl::MakeSpan(tls_scratch_), &ch);
-    if (r.status == ParseStatus::kNeedMore) {
-      if (flow->stream.cap_hit || data.size() >= kReassemblyCap) {
-        counters_.Inc(Counter::k_tcp_reasm_cap_hit);
-        counters_.Inc(Anomaly::k_tls_too_large);
-        Malformed(Proto::kTls, "reassembly_cap", pkt, flow, ts_us, frame_no, v);
-        flow->state = FlowState::kDecided;
-        flow->action = static_cast<uint8_t>(v->action);
-        flows_.Release(flow);
-      } else if (in_place && !flows_.Retain(flow, data)) {
-        flow->state = FlowState::kIgnored;
-      }
-      return;
-    }
-    if (r.status == ParseStatus::kMalformed) {
-      counters_.Inc(r.error == TlsMalformed::kTooLarge ? Anomaly::k_tls_too_large : Anomaly::k_tls_malformed);
-      Malformed(Proto::kTls, TlsMalformedName(r.error), pkt, flow, ts_us, frame_no, v);
-    } else {
-      ClassifyTls(ch, pkt, flow, ts_us, frame_no, v);
-    }
-    flow->state = FlowState::kDecided;
-    flow->action = static_cast<uint8_t>(v->action);
-    v->flow_final = true;
-    flows_.Release(flow);
+    InspectTls(data, in_place, pkt, flow, ts_us, frame_no, v);
     return;
   }
 
@@ -202,6 +183,73 @@ void Pipeline::HandleTcp(const DecodedPacket& pkt, Flow* flow, bool from_client,
   }
   flows_.Consume(flow, static_cast<uint32_t>(consumed));
   if (in_place && consumed < data.size()) flows_.Retain(flow, data.subspan(consumed));
+}
+
+void Pipeline::InspectTls(absl::Span<const uint8_t> data, bool in_place, const DecodedPacket& pkt, Flow* flow,
+                          uint64_t ts_us, uint64_t frame_no, PacketVerdict* v) {
+  auto finish = [&] {
+    flow->state = FlowState::kDecided;
+    flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
+    v->action = static_cast<Action>(flow->action);
+    v->flow_final = true;
+    flows_.Release(flow);
+  };
+  if (flow->hellos > 0) {
+    // In middlebox-compatibility mode (RFC 8446 §D.4) the client may send a
+    // ChangeCipherSpec record right before its second ClientHello: skip it.
+    static constexpr uint8_t kCcs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+    if (data[0] == 0x14 && data.size() >= sizeof(kCcs) && std::equal(kCcs, kCcs + sizeof(kCcs), data.begin())) {
+      flows_.Consume(flow, sizeof(kCcs));
+      data = data.subspan(sizeof(kCcs));
+      if (data.empty()) return;
+      if (in_place) {
+        flows_.Retain(flow, data);
+        in_place = false;
+        data = flows_.Contiguous(flow);
+      }
+    }
+    if (data[0] != 0x16) {
+      finish();  // after the ClientHello: ChangeCipherSpec, alert or application data
+      return;
+    }
+  }
+  ClientHelloInfo ch;
+  TlsParseResult r = ParseClientHelloStream(data, absl::MakeSpan(tls_scratch_), &ch);
+  if (r.status == ParseStatus::kNeedMore) {
+    if (flow->stream.cap_hit || data.size() >= kReassemblyCap) {
+      counters_.Inc(Counter::k_tcp_reasm_cap_hit);
+      counters_.Inc(Anomaly::k_tls_too_large);
+      Malformed(Proto::kTls, "reassembly_cap", pkt, flow, ts_us, frame_no, v);
+      finish();
+    } else if (in_place && !flows_.Retain(flow, data)) {
+      flow->state = FlowState::kIgnored;
+    }
+    return;
+  }
+  if (r.status == ParseStatus::kMalformed) {
+    // After a first ClientHello, another handshake message (a TLS 1.2
+    // ClientKeyExchange) simply ends the inspection.
+    if (flow->hellos == 0 || r.error != TlsMalformed::kNotClientHello) {
+      counters_.Inc(r.error == TlsMalformed::kTooLarge ? Anomaly::k_tls_too_large : Anomaly::k_tls_malformed);
+      Malformed(Proto::kTls, TlsMalformedName(r.error), pkt, flow, ts_us, frame_no, v);
+    }
+    finish();
+    return;
+  }
+  ClassifyTls(ch, pkt, flow, ts_us, frame_no, v);
+  // A TLS 1.3 server may answer with a HelloRetryRequest, and the client
+  // then sends a second ClientHello on the same connection: watch for it
+  // unless the flow is already blocked.
+  ++flow->hellos;
+  if (v->action == Action::kBlock || flow->hellos >= kMaxClientHellosPerFlow) {
+    finish();
+    return;
+  }
+  flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
+  uint32_t used = static_cast<uint32_t>(std::min(ch.stream_consumed, data.size()));
+  flows_.Consume(flow, used);
+  flow->stream.segments = 0;
+  if (in_place && used < data.size()) flows_.Retain(flow, data.subspan(used));
 }
 
 void Pipeline::ClassifyTls(const ClientHelloInfo& ch, const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,

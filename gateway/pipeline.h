@@ -26,6 +26,10 @@
 
 namespace vigie {
 
+// ClientHellos inspected per TCP connection: the first, and the second one
+// sent after a HelloRetryRequest (RFC 8446 §4.1.4).
+inline constexpr uint8_t kMaxClientHellosPerFlow = 2;
+
 // What the source should do with the packet.
 struct PacketVerdict {
   Action action = Action::kAllow;  // kBlock: drop (and answer / reset)
@@ -64,6 +68,9 @@ class Pipeline {
   // DNS message (UDP payload or one TCP-framed message) from the client.
   void ClassifyDns(absl::Span<const uint8_t> msg, const DecodedPacket& pkt, const Flow* flow, uint64_t ts_us,
                    uint64_t frame_no, PacketVerdict* v);
+  // TLS stream bytes from the client: ClientHello(s) -> decisions.
+  void InspectTls(absl::Span<const uint8_t> data, bool in_place, const DecodedPacket& pkt, Flow* flow,
+                  uint64_t ts_us, uint64_t frame_no, PacketVerdict* v);
   void ClassifyTls(const ClientHelloInfo& ch, const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,
                    uint64_t frame_no, PacketVerdict* v);
   void Malformed(Proto proto, std::string_view why, const DecodedPacket& pkt, const Flow* flow, uint64_t ts_us,

@@ -38,7 +38,7 @@ constexpr size_t kMaxLabels = 127;
 // 8-byte word loads of the last label never leave the buffer.
 constexpr size_t kNameBuf = 288;
 // Zero padding after the label pool, for the same word loads.
-constexpr size_t kPoolPad = 8;
+constexpr size_t kPoolPad = 16;
 
 inline uint64_t Load64(const char* p) {
   uint64_t w;
@@ -63,9 +63,19 @@ constexpr uint64_t kSeed = 0x243F6A8885A308D3;  // hash of the root (the empty s
 
 // Hash of the reversed label path: the parent's hash extended by one label.
 // `p` must be readable up to p + len + 7.
+// Bytes of a label's word `i` (0 or 1) kept by a mask, without branches.
+inline uint64_t WordMask(size_t len, size_t i) {
+  size_t n = len > 8 * i ? len - 8 * i : 0;
+  return n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+}
+
 inline uint64_t HashLabel(uint64_t h, const char* p, size_t len) {
+  // Labels of up to 16 bytes (most) take two words and no branch.
   uint64_t x = h ^ (len * 0x9E3779B97F4A7C15);
-  for (size_t i = 0; i < len; i += 8) {
+  uint64_t w0 = Load64(p) & WordMask(len, 0);
+  uint64_t w1 = Load64(p + 8) & WordMask(len, 1);
+  x = Mum(x ^ w0, w1 ^ 0xA0761D6478BD642F);
+  for (size_t i = 16; i < len; i += 8) {
     x = Mum(x ^ KeepBytes(Load64(p + i), len - i), 0xA0761D6478BD642F);
   }
   return Mum(x ^ 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3);
@@ -128,6 +138,86 @@ Split FoldAndSplit(std::string_view in, Name* out) {
   }
   out->labels = nl;
   return Split::kOk;
+}
+
+// A raw name folded to lower case, with a bitmap of its dots: the lookup's
+// view. Unlike Name it is not validated up front: a name the walk does not
+// find matches nothing whether valid or not, so the 253 / 63 / empty-label
+// checks run only when a rule matched (Valid()).
+struct RawName {
+  char buf[kNameBuf];
+  uint64_t dots[4];  // bit p: byte p is a dot (p < 256)
+  size_t n = 0;
+
+  // Position of the last dot before `end`, or -1.
+  int DotBefore(size_t end) const {
+    for (int w = static_cast<int>((end - 1) >> 6); w >= 0; --w) {
+      uint64_t m = dots[w];
+      if (static_cast<size_t>(w) == ((end - 1) >> 6)) {
+        size_t bits = end - (static_cast<size_t>(w) << 6);
+        if (bits < 64) m &= (uint64_t{1} << bits) - 1;
+      }
+      if (m != 0) return (w << 6) + 63 - std::countl_zero(m);
+    }
+    return -1;
+  }
+  bool Valid() const {
+    if (n > kMaxDomainLength) return false;
+    size_t end = n;
+    for (;;) {
+      int dot = DotBefore(end);
+      size_t start = static_cast<size_t>(dot + 1);
+      if (end == start || end - start > kMaxLabelLength) return false;
+      if (dot < 0) return true;
+      end = static_cast<size_t>(dot);
+      if (end == 0) return false;  // leading dot
+    }
+  }
+};
+
+enum class Fold : uint8_t { kOk, kEmpty, kSlowPath };
+
+// Copies `in` into `out` folded to lower case, 8 bytes at a time, with its
+// dot bitmap; one trailing dot is dropped. kSlowPath: bytes >= 0x80 or too
+// long for the buffer (NormalizeDomain decides).
+inline Fold FoldRaw(std::string_view in, RawName* out) {
+  size_t n = in.size();
+  if (n > 0 && in[n - 1] == '.') --n;
+  if (n == 0) return Fold::kEmpty;
+  if (n > kMaxDomainLength) return Fold::kSlowPath;
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  const char* p = in.data();
+  uint64_t any_high = 0;
+  out->n = n;
+  out->dots[0] = out->dots[1] = out->dots[2] = out->dots[3] = 0;
+  size_t k = 0;
+  for (;; k += 8) {
+    uint64_t w;
+    if (k + 8 <= n) {
+      w = Load64(p + k);
+    } else if (n >= 8) {  // tail: the last 8 bytes, shifted down
+      w = Load64(p + n - 8) >> (8 * (k + 8 - n));
+    } else {
+      w = 0;
+      for (size_t j = 0; j < n; ++j) w |= static_cast<uint64_t>(static_cast<uint8_t>(p[j])) << (8 * j);
+    }
+    any_high |= w;
+    uint64_t ge_a = w + kOnes * (0x80 - 'A');
+    uint64_t gt_z = w + kOnes * (0x80 - 'Z' - 1);
+    Store64(out->buf + k, w | ((ge_a & ~gt_z & kHigh) >> 2));
+    uint64_t d = w ^ (kOnes * '.');
+    uint64_t is_dot = ~(d + kOnes * 0x7F) & kHigh;
+    if (k + 8 > n) is_dot &= (uint64_t{1} << (8 * (n - k))) - 1;  // zero padding is no dot
+    // High bit of each byte -> one bit per byte.
+    uint64_t bits = ((is_dot >> 7) * 0x0102040810204080) >> 56;
+    out->dots[k >> 6] |= bits << (k & 63);
+    if (k + 8 >= n) break;
+  }
+  Store64(out->buf + k + 8, 0);  // padding for the word loads of the last label
+  Store64(out->buf + k + 16, 0);
+  if ((any_high & kHigh) != 0) return Fold::kSlowPath;
+  return Fold::kOk;
 }
 
 // 12 bytes; its index in the table is the node id.
@@ -214,9 +304,12 @@ class NodeTable {
 };
 
 inline bool LabelEq(const char* pool, uint32_t off, const char* q, size_t len) {
-  if (static_cast<uint8_t>(pool[off]) != len) return false;
   const char* s = pool + off + 1;
-  for (size_t i = 0; i < len; i += 8) {
+  uint64_t diff = (static_cast<uint8_t>(pool[off]) ^ len) |
+                  ((Load64(s) ^ Load64(q)) & WordMask(len, 0)) |
+                  ((Load64(s + 8) ^ Load64(q + 8)) & WordMask(len, 1));
+  if (diff != 0) return false;
+  for (size_t i = 16; i < len; i += 8) {
     if (KeepBytes(Load64(s + i) ^ Load64(q + i), len - i) != 0) return false;
   }
   return true;
@@ -248,41 +341,56 @@ struct Matcher::Impl {
   bool Beats(uint32_t b, uint32_t a) const {
     return lists[AppOf(b)].allow && !lists[AppOf(a)].allow;
   }
-  RuleMatch Lookup(const Name& q) const;
+  RuleMatch LookupRaw(const RawName& q) const;
 };
 
-RuleMatch Matcher::Impl::Lookup(const Name& q) const {
-  size_t i = q.labels - 1;
-  uint64_t h = HashLabel(kSeed, q.buf + q.start[i], q.len[i]);
+RuleMatch Matcher::Impl::LookupRaw(const RawName& q) const {
+  const char* p = pool.data();
+  size_t end = q.n;
+  int dot = q.DotBefore(end);
+  size_t start = static_cast<size_t>(dot + 1);
+  uint64_t h = HashLabel(kSeed, q.buf + start, end - start);
+  // The second level is where most names leave: start its memory access now.
+  size_t end2 = 0, start2 = 0;
+  uint64_t h2 = 0;
+  if (dot > 0) {
+    end2 = static_cast<size_t>(dot);
+    start2 = static_cast<size_t>(q.DotBefore(end2) + 1);
+    h2 = HashLabel(h, q.buf + start2, end2 - start2);
+    table.Prefetch(h2);
+  }
   uint32_t parent = kNone;
   uint32_t best = kNoRule;
-  const char* p = pool.data();
   for (;;) {
-    uint64_t next = 0;
-    if (i > 0) {  // start the next level's memory access before this one resolves
-      next = HashLabel(h, q.buf + q.start[i - 1], q.len[i - 1]);
-      table.Prefetch(next);
-    }
-    const char* label = q.buf + q.start[i];
-    const size_t len = q.len[i];
+    const char* label = q.buf + start;
+    const size_t len = end - start;
     uint32_t id = table.Find(h, parent, [&](uint32_t off) { return LabelEq(p, off, label, len); });
     if (id == kNone) break;
     const uint32_t r = table.node(id).rule;
     const uint32_t suffix = r & kNoRule;
     if (suffix != kNoRule) best = suffix;
-    if (i == 0) {
+    if (dot < 0) {  // the whole name: exact rules apply
       if ((r & kHasExact) != 0) {
         uint32_t ex = exact.find(id)->second;
-        // Same node, same specificity: allow beats block, then exact beats suffix.
         if (suffix == kNoRule || !Beats(suffix, ex)) best = ex;
       }
       break;
     }
+    if (dot == 0) return {};  // ".name": an empty first label
     parent = id;
-    h = next;
-    --i;
+    if (end2 != 0) {
+      end = end2;
+      start = start2;
+      h = h2;
+      end2 = 0;
+    } else {
+      end = static_cast<size_t>(dot);
+      start = static_cast<size_t>(q.DotBefore(end) + 1);
+      h = HashLabel(h, q.buf + start, end - start);
+    }
+    dot = static_cast<int>(start) - 1;
   }
-  if (best == kNoRule) return {};
+  if (best == kNoRule || !q.Valid()) return {};
   return Result(best);
 }
 
@@ -413,26 +521,22 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
   return std::shared_ptr<const Matcher>(std::move(m));
 }
 
-RuleMatch Matcher::Match(std::string_view domain) const {
-  Name q;
-  if (FoldAndSplit(domain, &q) != Split::kOk) return {};
-  return impl_->Lookup(q);
-}
+RuleMatch Matcher::Match(std::string_view domain) const { return MatchRaw(domain); }
 
 RuleMatch Matcher::MatchRaw(std::string_view raw_name) const {
-  Name q;
-  switch (FoldAndSplit(raw_name, &q)) {
-    case Split::kOk:
-      return impl_->Lookup(q);
-    case Split::kInvalid:
+  RawName q;
+  switch (FoldRaw(raw_name, &q)) {
+    case Fold::kOk:
+      return impl_->LookupRaw(q);
+    case Fold::kEmpty:
       return {};
-    case Split::kSlowPath:
+    case Fold::kSlowPath:
       break;
   }
   DomainBuf buf;
   if (NormalizeDomain(raw_name, &buf) != DomainError::kOk) return {};
-  if (FoldAndSplit(buf.view(), &q) != Split::kOk) return {};
-  return impl_->Lookup(q);
+  if (FoldRaw(buf.view(), &q) != Fold::kOk) return {};
+  return impl_->LookupRaw(q);
 }
 
 const std::string& Matcher::app_name(AppId id) const { return impl_->lists[id].app; }
