@@ -22,7 +22,7 @@ namespace vigie {
   X(packets_tunnelled, "packets carried in a tunnel (IP-in-IP, GRE, VXLAN, Geneve, GTP)") \
   X(packets_not_ip, "frames carrying no IP (ARP, LLDP, ...), passed")                   \
   X(packets_other_l4, "IP packets that are neither UDP nor TCP, passed")                \
-  X(packets_unmanaged, "packets from sources outside the managed subnets")              \
+  X(packets_unmanaged, "packets whose source is outside the managed subnets (replies included), passed")              \
   X(ip_fragments, "IP fragments seen")                                                  \
   X(ip_reassembled, "IP datagrams reassembled from fragments")                          \
   X(ip_frag_timeouts, "fragment trains dropped unfinished (timeout or eviction)")       \
