@@ -116,11 +116,12 @@ bool ParseDayEnd(const std::string& s, uint64_t* us) {
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = m - 1;
-  tm.tm_mday = d + 1;  // the next day's midnight
-  time_t t = timegm(&tm);
+  tm.tm_mday = d;
+  std::tm next = tm;  // timegm normalises its argument: keep the fields apart
+  next.tm_mday = d + 1;  // the next day's midnight
+  time_t t = timegm(&next);
   if (t < 0) return false;
   std::tm check{};
-  tm.tm_mday = d;
   time_t day = timegm(&tm);
   gmtime_r(&day, &check);
   if (check.tm_mday != d) return false;  // 2026-02-30
@@ -223,7 +224,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
   if (const toml::node* n = root.get("dns")) {
     const toml::table* t = n->as_table();
     if (!t) return ck.Error(n, "[dns] must be a table");
-    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "dns", {"block_answer", "sinkhole_v4", "sinkhole_v6", "ports", "any_port"}));
+    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "dns", {"block_answer", "sinkhole_v4", "sinkhole_v6", "ports", "any_port", "svcb"}));
     if (auto* v = t->get("block_answer")) VIGIE_ASSIGN(c.block_answer, ck.OneOf(*v, "block_answer", {"nxdomain", "sinkhole"}));
     for (const char* key : {"sinkhole_v4", "sinkhole_v6"}) {
       if (auto* v = t->get(key)) {
@@ -245,6 +246,11 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
         VIGIE_ASSIGN(p, ck.Int(e, "ports", 1, 65535));
         c.dns_ports.push_back(static_cast<uint16_t>(p));
       }
+    }
+    if (auto* v = t->get("svcb")) {
+      std::string m;
+      VIGIE_ASSIGN(m, ck.OneOf(*v, "svcb", {"pass", "nodata"}));
+      c.svcb_nodata = m == "nodata";
     }
     if (auto* v = t->get("any_port")) {
       auto b = v->value<bool>();
@@ -358,8 +364,11 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
   if (const toml::node* n = root.get("inspect")) {
     const toml::table* t = n->as_table();
     if (!t) return ck.Error(n, "[inspect] must be a table");
-    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "inspect", {"malformed"}));
+    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "inspect", {"malformed", "ech", "no_sni", "dot"}));
     if (auto* v = t->get("malformed")) VIGIE_ASSIGN(c.malformed_action, ck.ActionOf(*v, "malformed"));
+    if (auto* v = t->get("ech")) VIGIE_ASSIGN(c.ech_action, ck.ActionOf(*v, "ech"));
+    if (auto* v = t->get("no_sni")) VIGIE_ASSIGN(c.no_sni_action, ck.ActionOf(*v, "no_sni"));
+    if (auto* v = t->get("dot")) VIGIE_ASSIGN(c.dot_action, ck.ActionOf(*v, "dot"));
   }
   return c;
 }

@@ -63,6 +63,9 @@ struct Config {
   IpAddress sinkhole_v4, sinkhole_v6;
   std::vector<uint16_t> dns_ports = {53, 5353, 5355};
   bool dns_any_port = true;  // recognise well-formed DNS queries on other UDP ports
+  // HTTPS/SVCB queries (types 65/64) from managed sources answered with no
+  // data, so browsers get no ECH configuration (reason svcb).
+  bool svcb_nodata = false;
   // [[exception]]
   std::vector<ExceptionRule> exceptions;
   // [log]
@@ -75,6 +78,13 @@ struct Config {
   FlowTableOptions flows;
   // [inspect]
   Action malformed_action = Action::kAllow;  // what a malformed message gets (logged, reason malformed)
+  // Managed sources only. A TLS/QUIC ClientHello carrying encrypted_client_hello
+  // (the real name is hidden; the outer SNI is still matched first).
+  Action ech_action = Action::kLog;
+  // A handshake with no server_name at all (and no IP rule matching).
+  Action no_sni_action = Action::kAllow;
+  // DNS over TLS / QUIC on port 853 (RFC 7858, RFC 9250): a resolver bypass.
+  Action dot_action = Action::kBlock;
 };
 
 // Reads and checks a config file.

@@ -114,12 +114,12 @@ void FormatDecision(const Decision& d, const Policy& policy, std::string* out) {
   Key("domain", out);
   if (!d.domain.empty()) {
     AppendJsonString(d.domain, out);
-  } else if (d.proto == Proto::kTls && !d.has_sni) {
+  } else if (d.proto != Proto::kDns && !d.has_sni) {
     out->append("null");
   } else {
     AppendJsonString(d.domain_raw, out);
   }
-  if (d.domain_raw != d.domain && !(d.proto == Proto::kTls && !d.has_sni)) {
+  if (d.domain_raw != d.domain && !(d.proto != Proto::kDns && !d.has_sni)) {
     Key("domain_raw", out);
     AppendJsonString(d.domain_raw, out);
   }
@@ -210,9 +210,8 @@ bool ShouldLog(const Decision& d, LogMode mode) {
     case LogMode::kBlocked:
       return d.verdict.action == Action::kBlock;
     case LogMode::kDecisions:
-      // Everything a list, an exception or a malformed message decided.
-      return d.verdict.reason == Reason::kList || d.verdict.reason == Reason::kException ||
-             d.verdict.reason == Reason::kAllowlist || d.verdict.reason == Reason::kMalformed;
+      // Everything but the silent cases: a name no list knows, an unmanaged source.
+      return d.verdict.reason != Reason::kNoMatch && d.verdict.reason != Reason::kUnmanaged;
   }
   return true;
 }

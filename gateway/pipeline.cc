@@ -8,6 +8,7 @@
 namespace vigie {
 namespace {
 constexpr uint16_t kNetbiosNsPort = 137;  // RFC 1002
+constexpr uint16_t kDotPort = 853;        // DNS over TLS (RFC 7858) and over QUIC (RFC 9250)
 }  // namespace
 
 Pipeline::Pipeline(std::shared_ptr<const Policy> policy, DecisionSink* sink, PipelineOptions opts,
@@ -28,6 +29,16 @@ PacketVerdict Pipeline::Process(int linktype, absl::Span<const uint8_t> frame, u
                                 uint64_t frame_no) {
   counters_.Inc(Counter::k_packets);
   counters_.Inc(Counter::k_bytes, frame.size());
+  current_ = PacketVerdict();
+  PacketVerdict v = ProcessFrame(linktype, frame, ts_us, frame_no);
+  v.proto = current_.proto;
+  v.has_app = current_.has_app;
+  v.app = current_.app;
+  return v;
+}
+
+PacketVerdict Pipeline::ProcessFrame(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us,
+                                     uint64_t frame_no) {
   PacketVerdict v;
   DecodedPacket pkt;
   DecodeStatus st = DecodeFrame(linktype, frame, &pkt);
@@ -70,7 +81,27 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
   bool from_client = true;
   Flow* flow = flows_.Get(pkt, ts_us, &from_client);
   if (flow == nullptr) return v;
+  if (flow->state == FlowState::kNew && from_client && flow->server_port == kDotPort &&
+      policy_->config().dot_action != Action::kAllow && policy_->IsManaged(flow->client_ip)) {
+    // DNS over TLS / QUIC: a way around the DNS policy, decided by port.
+    Decision d = FlowDecision(flow, pkt.l4_proto == kProtoTcp ? Proto::kTls : Proto::kQuic, pkt, ts_us, frame_no);
+    d.has_sni = false;
+    d.verdict.action = policy_->config().dot_action;
+    d.verdict.reason = Reason::kPort;
+    Record(d);
+    flow->state = FlowState::kDecided;
+    flow->action = static_cast<uint8_t>(d.verdict.action);
+    v.action = d.verdict.action;
+    v.decided = true;
+    v.flow_final = true;
+    return v;
+  }
   if (pkt.l4_proto == kProtoUdp) {
+    if (flow->state == FlowState::kDecided) {
+      if (from_client) v.action = static_cast<Action>(flow->action);
+      v.flow_final = true;
+      return v;
+    }
     HandleUdp(pkt, flow, ts_us, frame_no, &v);
   } else {
     HandleTcp(pkt, flow, from_client, ts_us, frame_no, &v);
@@ -200,13 +231,15 @@ void Pipeline::InspectTls(absl::Span<const uint8_t> data, bool in_place, const D
     static constexpr uint8_t kCcs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
     if (data[0] == 0x14 && data.size() >= sizeof(kCcs) && std::equal(kCcs, kCcs + sizeof(kCcs), data.begin())) {
       flows_.Consume(flow, sizeof(kCcs));
-      data = data.subspan(sizeof(kCcs));
-      if (data.empty()) return;
       if (in_place) {
+        data = data.subspan(sizeof(kCcs));
+        if (data.empty()) return;
         flows_.Retain(flow, data);
         in_place = false;
-        data = flows_.Contiguous(flow);
       }
+      // Consume moved the buffered bytes down: take the view afresh.
+      data = flows_.Contiguous(flow);
+      if (data.empty()) return;
     }
     if (data[0] != 0x16) {
       finish();  // after the ClientHello: ChangeCipherSpec, alert or application data
@@ -252,22 +285,28 @@ void Pipeline::InspectTls(absl::Span<const uint8_t> data, bool in_place, const D
   if (in_place && used < data.size()) flows_.Retain(flow, data.subspan(used));
 }
 
-void Pipeline::ClassifyTls(const ClientHelloInfo& ch, const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,
-                           uint64_t frame_no, PacketVerdict* v) {
-  counters_.Inc(Counter::k_tls_client_hellos);
-  if (flow->stream.segments > 1) counters_.Inc(Counter::k_tls_multi_segment);
-  if (ch.records > 1) counters_.Inc(Counter::k_tls_multi_record);
-  if (ch.ech) counters_.Inc(Counter::k_tls_ech);
+Decision Pipeline::FlowDecision(const Flow* flow, Proto proto, const DecodedPacket& pkt, uint64_t ts_us,
+                                uint64_t frame_no) const {
   Decision d;
   d.ts_us = ts_us;
-  d.proto = Proto::kTls;
-  d.transport = kProtoTcp;
+  d.proto = proto;
+  d.transport = flow->proto;
   d.src = flow->client_ip, d.dst = flow->server_ip;
   d.src_port = flow->client_port, d.dst_port = flow->server_port;
   d.flow_id = flow->id;
   d.frame = frame_no;
   d.capture = capture_;
   d.encap_depth = pkt.encap_depth;
+  return d;
+}
+
+void Pipeline::ClassifyTls(const ClientHelloInfo& ch, const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,
+                           uint64_t frame_no, PacketVerdict* v) {
+  counters_.Inc(Counter::k_tls_client_hellos);
+  if (flow->stream.segments > 1) counters_.Inc(Counter::k_tls_multi_segment);
+  if (ch.records > 1) counters_.Inc(Counter::k_tls_multi_record);
+  if (ch.ech) counters_.Inc(Counter::k_tls_ech);
+  Decision d = FlowDecision(flow, Proto::kTls, pkt, ts_us, frame_no);
   d.has_sni = ch.has_sni;
   d.alpn = ch.alpn_first;
   d.ech = ch.ech;
@@ -317,12 +356,20 @@ Action Pipeline::Decide(Decision* d) {
     d->verdict = Verdict();
     d->verdict.reason = policy_->IsManaged(d->src) ? Reason::kNoMatch : Reason::kUnmanaged;
   }
+  policy_->Refine(&d->verdict, !named, d->ech, d->proto == Proto::kDns ? d->qtype : 0);
   Record(*d);
   d->domain = {};
   return d->verdict.action;
 }
 
 void Pipeline::Record(const Decision& d) {
+  if (!current_.decided || d.verdict.action > current_.action) {
+    current_.decided = true;
+    current_.action = d.verdict.action;
+    current_.proto = d.proto;
+    current_.has_app = static_cast<bool>(d.verdict.match);
+    current_.app = d.verdict.match.app;
+  }
   counters_.Inc(Counter::k_decisions);
   counters_.Inc(d.verdict.action == Action::kBlock ? Counter::k_decisions_block
                 : d.verdict.action == Action::kLog ? Counter::k_decisions_log

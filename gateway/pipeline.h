@@ -35,6 +35,11 @@ struct PacketVerdict {
   Action action = Action::kAllow;  // kBlock: drop (and answer / reset)
   bool decided = false;            // a decision was made on this packet
   bool flow_final = false;         // the flow needs no more inspection
+  // What the strongest decision on this packet was about, for enforcement
+  // (a DNS answer naming the app, or a TCP reset).
+  Proto proto = Proto::kDns;
+  bool has_app = false;
+  AppId app = 0;
 };
 
 struct PipelineOptions {
@@ -61,6 +66,7 @@ class Pipeline {
   size_t flows() const { return flows_.size(); }
 
  private:
+  PacketVerdict ProcessFrame(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us, uint64_t frame_no);
   PacketVerdict Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no);
   void HandleUdp(const DecodedPacket& pkt, Flow* flow, uint64_t ts_us, uint64_t frame_no, PacketVerdict* v);
   void HandleTcp(const DecodedPacket& pkt, Flow* flow, bool from_client, uint64_t ts_us, uint64_t frame_no,
@@ -71,6 +77,9 @@ class Pipeline {
   // TLS stream bytes from the client: ClientHello(s) -> decisions.
   void InspectTls(absl::Span<const uint8_t> data, bool in_place, const DecodedPacket& pkt, Flow* flow,
                   uint64_t ts_us, uint64_t frame_no, PacketVerdict* v);
+  // A decision about `flow` (client -> server), fields filled but the verdict.
+  Decision FlowDecision(const Flow* flow, Proto proto, const DecodedPacket& pkt, uint64_t ts_us,
+                        uint64_t frame_no) const;
   void ClassifyTls(const ClientHelloInfo& ch, const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,
                    uint64_t frame_no, PacketVerdict* v);
   void Malformed(Proto proto, std::string_view why, const DecodedPacket& pkt, const Flow* flow, uint64_t ts_us,
@@ -90,6 +99,8 @@ class Pipeline {
   std::vector<uint8_t> tls_scratch_;
   std::vector<std::array<uint64_t, 3>> by_app_;
   std::string_view capture_;
+  // The strongest decision recorded while processing the current packet.
+  PacketVerdict current_;
 };
 
 }  // namespace vigie

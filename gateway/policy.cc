@@ -17,6 +17,11 @@ std::string_view ReasonName(Reason r) {
     case Reason::kNoMatch: return "no-match";
     case Reason::kUnmanaged: return "unmanaged";
     case Reason::kMalformed: return "malformed";
+    case Reason::kIp: return "ip";
+    case Reason::kEch: return "ech";
+    case Reason::kNoSni: return "no-sni";
+    case Reason::kPort: return "port";
+    case Reason::kSvcb: return "svcb";
   }
   return "?";
 }
@@ -116,6 +121,23 @@ Verdict Policy::DecideName(std::string_view domain) const {
   v.action = app_action_[v.match.app];
   v.reason = Reason::kList;
   return v;
+}
+
+void Policy::Refine(Verdict* v, bool nameless, bool ech, uint16_t qtype) const {
+  if (v->reason == Reason::kUnmanaged || v->reason == Reason::kAllowlist || v->reason == Reason::kException) return;
+  if (nameless && v->reason == Reason::kNoMatch && config_.no_sni_action != Action::kAllow) {
+    v->action = config_.no_sni_action;
+    v->reason = Reason::kNoSni;
+  }
+  if (ech && config_.ech_action > v->action) {
+    v->action = config_.ech_action;
+    v->reason = Reason::kEch;
+  }
+  constexpr uint16_t kTypeSvcb = 64, kTypeHttps = 65;  // RFC 9460
+  if ((qtype == kTypeSvcb || qtype == kTypeHttps) && config_.svcb_nodata && v->action != Action::kBlock) {
+    v->action = Action::kBlock;
+    v->reason = Reason::kSvcb;
+  }
 }
 
 Verdict Policy::DecideMalformed(const IpAddress& src) const {

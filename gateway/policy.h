@@ -22,7 +22,14 @@
 
 namespace vigie {
 
-enum class Reason : uint8_t { kList, kException, kAllowlist, kNoMatch, kUnmanaged, kMalformed };
+enum class Reason : uint8_t {
+  kList, kException, kAllowlist, kNoMatch, kUnmanaged, kMalformed,
+  kIp,      // an ip: rule matched the destination (no name visible)
+  kEch,     // [inspect] ech policy
+  kNoSni,   // [inspect] no_sni policy
+  kPort,    // [inspect] dot policy (port 853)
+  kSvcb,    // [dns] svcb = nodata
+};
 std::string_view ReasonName(Reason r);
 
 struct Verdict {
@@ -46,6 +53,11 @@ class Policy {
   // How the lists and per-app policy decide a name for a managed device with
   // no exception (vigie lookup without --src).
   Verdict DecideName(std::string_view domain) const;
+  // What the inspection policies ([inspect] ech / no_sni, [dns] svcb) make of
+  // a verdict from the lists, for a managed source. `nameless`: a handshake
+  // without server_name; `ech`: it carried encrypted_client_hello; `qtype`: the
+  // DNS question type (0 for handshakes).
+  void Refine(Verdict* v, bool nameless, bool ech, uint16_t qtype) const;
   // For a message that could not be parsed.
   Verdict DecideMalformed(const IpAddress& src) const;
 

@@ -52,7 +52,8 @@ DOMAIN_APP = {
 }
 
 ACTIONS = {"block", "log", "allow"}
-REASONS = {"list", "exception", "allowlist", "no-match", "unmanaged", "malformed"}
+REASONS = {"list", "exception", "allowlist", "no-match", "unmanaged", "malformed", "ip", "ech", "no-sni",
+           "port", "svcb"}
 PROTOS = {"dns", "tls", "quic", "http"}
 TRANSPORTS = {"udp", "tcp"}
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|\+00:00)$")
@@ -136,6 +137,7 @@ class Policy:
         ldir = cfg.get("lists", {}).get("dir", os.path.join(source_dir, "lists", "apps"))
         self.lists = Lists(os.path.normpath(os.path.join(base, ldir)))
         self.policies = [(p.get("apps", []), p.get("action")) for p in cfg.get("policy", [])]
+        self.inspect = cfg.get("inspect", {})
         self.exceptions = []
         for e in cfg.get("exception", []):
             until = e.get("until")
@@ -171,21 +173,35 @@ class Policy:
     def expect(self, sent, log_all):
         """dict(action, reason, app) Vigie must log for `sent`, or None for no event.
         'app' is omitted when it must not be checked."""
+        v = self.verdict(sent)
+        if not log_all and v["reason"] in ("no-match", "unmanaged"):
+            return None
+        return v
+
+    def verdict(self, sent):
         when = dt.datetime.fromtimestamp(sent.ts_us / 1e6, dt.timezone.utc)
         if not self.managed_src(sent.src_ip):
-            return {"action": "allow", "reason": "unmanaged"} if log_all else None
+            return {"action": "allow", "reason": "unmanaged"}
         app = DOMAIN_APP.get(sent.domain, "?")
         if app is None:
-            return ({"action": "allow", "reason": "no-match", "app": None}
-                    if log_all else None)
-        action = self.action_of(app)
-        if action == "block" and self.exception_applies(sent.src_ip, app, when):
-            return {"action": "log", "reason": "exception", "app": app}
-        if action == "allow":
-            return {"action": "allow", "reason": "allowlist", "app": app}
-        if action in ("block", "log"):
-            return {"action": action, "reason": "list", "app": app}
-        return {"action": "allow", "reason": "list", "app": app}
+            v = {"action": "allow", "reason": "no-match", "app": None}
+        else:
+            action = self.action_of(app)
+            if action == "block" and self.exception_applies(sent.src_ip, app, when):
+                return {"action": "log", "reason": "exception", "app": app}
+            if action == "allow":
+                return {"action": "allow", "reason": "allowlist", "app": app}
+            if action in ("block", "log"):
+                v = {"action": action, "reason": "list", "app": app}
+            else:
+                v = {"action": "allow", "reason": "list", "app": app}
+        # [inspect] ech: a ClientHello with encrypted_client_hello from a managed
+        # source gets at least the ech action (default log).
+        rank = {"allow": 0, "log": 1, "block": 2}
+        ech_action = self.inspect.get("ech", "log")
+        if sent.proto == "tls" and getattr(sent, "ech", False) and rank[ech_action] > rank[v["action"]]:
+            v = {"action": ech_action, "reason": "ech", "app": v.get("app")}
+        return v
 
 
 # ---------------------------------------------------------------------------
