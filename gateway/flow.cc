@@ -184,6 +184,25 @@ bool FlowTable::Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t
   return true;
 }
 
+namespace {
+// Moves every byte held in `buf` up by `shift` (an earlier segment arrived
+// while offset 0 was a guess); what was the contiguous prefix becomes the
+// first held range. False, changing nothing, if it would not fit.
+bool ShiftHeld(TcpStream& s, uint8_t* buf, uint32_t shift) {
+  uint32_t high = s.holes ? s.ranges[s.holes - 1].second : s.contiguous;
+  int extra = s.contiguous > 0 ? 1 : 0;
+  if (int64_t{shift} + high > int64_t{kReassemblyCap} || s.holes + extra > kMaxStreamHoles) return false;
+  std::memmove(buf + shift, buf, high);
+  for (int i = s.holes - 1; i >= 0; --i) {
+    s.ranges[i + extra] = {s.ranges[i].first + shift, s.ranges[i].second + shift};
+  }
+  if (extra) s.ranges[0] = {shift, shift + s.contiguous};
+  s.holes = static_cast<uint8_t>(s.holes + extra);
+  s.contiguous = 0;
+  return true;
+}
+}  // namespace
+
 absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool syn,
                                                 absl::Span<const uint8_t> data, bool* in_place) {
   *in_place = false;
@@ -201,18 +220,15 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
   }
   int64_t off = static_cast<int32_t>(seq - s.base_seq);
   if (off < 0) {
-    if (!s.syn_seen && -off <= int64_t{kReassemblyCap} && s.contiguous == 0 && s.buffer < 0 && s.holes == 0) {
+    // Offset 0 may move back only while it is a guess: no SYN seen and
+    // nothing consumed yet (else this is a retransmission of old bytes).
+    bool may_rebase = !s.syn_seen && !s.base_fixed && -off <= int64_t{kReassemblyCap};
+    if (may_rebase && s.contiguous == 0 && s.buffer < 0 && s.holes == 0) {
       // No SYN seen and nothing held: this earlier segment becomes offset 0.
       s.base_seq = seq;
       off = 0;
-    } else if (!s.syn_seen && s.buffer >= 0 && s.contiguous == 0 &&
-               -off + int64_t{s.holes ? s.ranges[s.holes - 1].second : 0} <= int64_t{kReassemblyCap}) {
-      // No SYN seen and only later bytes held: shift them up and rebase.
-      uint32_t shift = static_cast<uint32_t>(-off);
-      uint8_t* buf = BufferData(s.buffer);
-      uint32_t high = s.ranges[s.holes - 1].second;
-      std::memmove(buf + shift, buf, high);
-      for (int i = 0; i < s.holes; ++i) s.ranges[i].first += shift, s.ranges[i].second += shift;
+    } else if (may_rebase && s.buffer >= 0 && ShiftHeld(s, BufferData(s.buffer), static_cast<uint32_t>(-off))) {
+      // No SYN seen and later bytes held: they were shifted up; rebase.
       s.base_seq = seq;
       off = 0;
     } else if (off + int64_t(data.size()) <= 0) {
@@ -280,6 +296,7 @@ bool FlowTable::Retain(Flow* flow, absl::Span<const uint8_t> in_place) {
 void FlowTable::Consume(Flow* flow, uint32_t n) {
   TcpStream& s = flow->stream;
   s.base_seq += n;
+  if (n > 0) s.base_fixed = true;
   s.cap_hit = false;
   if (s.buffer < 0) return;  // in place: nothing held
   n = std::min(n, s.contiguous);

@@ -68,6 +68,7 @@ struct TcpStream {
   uint16_t segments = 0;     // segments that brought new bytes
   bool cap_hit = false;
   bool syn_seen = false;
+  bool base_fixed = false;   // bytes were consumed: offset 0 can no longer move back
   std::pair<uint32_t, uint32_t> ranges[kMaxStreamHoles];  // held beyond contiguous, sorted
 };
 

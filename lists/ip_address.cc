@@ -1,4 +1,4 @@
-#include "gateway/ip_address.h"
+#include "lists/ip_address.h"
 
 #include <arpa/inet.h>
 
@@ -6,7 +6,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "gateway/absl_compat.h"
+#include "lists/absl_compat.h"
+
 
 namespace vigie {
 
