@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lists/domain.h"
+#include "lists/ip_address.h"
 
 namespace vigie {
 namespace {
@@ -207,6 +208,19 @@ absl::StatusOr<AppList> ParseList(std::string_view text, std::string_view app,
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     entries.clear();
+    // ip:CIDR (IPv4 or IPv6): matched on the destination when no name is seen.
+    if (std::string_view ip = Strip(StripComment(line)); ConsumePrefix(&ip, "ip:")) {
+      ip = Strip(ip);
+      auto cidr = Cidr::Parse(ip);
+      if (!cidr.ok()) return Invalid(file, lineno, std::string(cidr.status().message()));
+      Rule r;
+      r.domain = cidr->ToString();
+      r.text = std::string(Strip(StripComment(line)));
+      r.file = list.file;
+      r.line = lineno;
+      list.ip_rules.push_back(std::move(r));
+      continue;
+    }
     absl::Status st = ParseLine(line, &entries);
     if (!st.ok()) return Invalid(file, lineno, std::string(st.message()));
     for (const Entry& e : entries) {

@@ -24,7 +24,12 @@
 // node id, offset of its label in a string pool, packed rule indices) and a
 // node's id is its slot index. A lookup folds case, splits labels, hashes
 // right to left and walks from the TLD; the walk stops at the first label
-// that is absent (most names leave at the second level).
+// that is absent (most names leave at the second level). Before each probe
+// the walk checks a prefilter: a bitset (16 bits per node, 2 bits per key in
+// one 64-bit word) over the same path hashes, ~1/7 of the table's size, so
+// a name absent at the second level costs one load from it instead of a
+// cache miss into the table; when the TLD carries no rule either, the table
+// is not touched at all.
 //
 // Limits: at most 2^31 - 1 rules and 2^31 nodes; label pool below 4 GiB.
 #ifndef VIGIE_LISTS_MATCHER_H_
@@ -59,6 +64,9 @@ struct AppList {
   bool allow = false;  // allow-list (approved app): beats block rules at equal or greater specificity
   std::string file;
   std::vector<Rule> rules;
+  // `ip:CIDR` entries: Rule::domain holds the prefix text ("149.154.160.0/20");
+  // compiled by IpMatcher (ip_matcher.h), not by Matcher.
+  std::vector<Rule> ip_rules;
 };
 
 // What a lookup found.
