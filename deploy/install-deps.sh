@@ -11,6 +11,9 @@ PKGS=(
   libboost-dev libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  # live modes (vigie run) and their network-namespace tests (tests/netns)
+  iptables nftables conntrack iproute2 ethtool
+  dnsmasq-base nginx-light openssl curl bind9-dnsutils chromium
 )
 
 missing=()

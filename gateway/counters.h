@@ -47,6 +47,11 @@ namespace vigie {
   X(tls_multi_record, "ClientHellos spread over several TLS records")                   \
   X(tls_no_sni, "ClientHellos without server_name")                                     \
   X(tls_ech, "ClientHellos carrying encrypted_client_hello")                            \
+  X(quic_initials, "QUIC client Initial packets decrypted")                             \
+  X(quic_client_hellos, "ClientHellos read from QUIC Initial CRYPTO data")              \
+  X(quic_multi_crypto, "QUIC ClientHellos reassembled from several CRYPTO frames")      \
+  X(quic_crypto_capped, "CRYPTO frames dropped: beyond the cap or the per-packet limit") \
+  X(http_requests, "HTTP requests classified by Host")                                  \
   X(decisions, "decisions made")                                                        \
   X(decisions_block, "decisions with action block")                                     \
   X(decisions_log, "decisions with action log")                                         \
@@ -99,6 +104,8 @@ inline constexpr std::array<std::string_view, kCounterCount> kCounterHelp = {
   X(dns_tcp_bad_length, "DNS over TCP length prefix invalid")                   \
   X(tls_malformed, "TLS ClientHello malformed")                                 \
   X(tls_too_large, "TLS ClientHello over the size cap")                         \
+  X(quic_undecryptable, "QUIC long-header packet that could not be decrypted")  \
+  X(http_malformed, "HTTP request malformed")                                   \
   X(name_invalid, "name from the wire failed normalisation")                    \
   X(capture_read_error, "capture file read error")
 

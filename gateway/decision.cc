@@ -15,6 +15,7 @@ std::string_view ProtoName(Proto p) {
     case Proto::kTls: return "tls";
     case Proto::kQuic: return "quic";
     case Proto::kHttp: return "http";
+    case Proto::kIp: return "ip";
   }
   return "?";
 }
@@ -190,6 +191,10 @@ void FormatDecision(const Decision& d, const Policy& policy, std::string* out) {
     if (d.tcp_segments > 1) {
       Key("tcp_segments", out);
       absl::StrAppend(out, d.tcp_segments);
+    }
+    if (d.crypto_frames > 1) {
+      Key("crypto_frames", out);
+      absl::StrAppend(out, d.crypto_frames);
     }
     if (d.tls_records > 1) {
       Key("tls_records", out);

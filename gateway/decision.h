@@ -21,7 +21,8 @@
 
 namespace vigie {
 
-enum class Proto : uint8_t { kDns, kTls, kQuic, kHttp };
+// kIp: a flow decided by its destination address alone (ip: rules).
+enum class Proto : uint8_t { kDns, kTls, kQuic, kHttp, kIp };
 std::string_view ProtoName(Proto p);
 
 struct Decision {
@@ -46,6 +47,7 @@ struct Decision {
   uint16_t tls_version = 0;
   uint16_t tcp_segments = 0;
   uint16_t tls_records = 0;
+  uint16_t crypto_frames = 0;    // QUIC: CRYPTO frames the ClientHello came in
   // Why a message was malformed (reason malformed).
   std::string_view malformed;
 };

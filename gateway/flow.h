@@ -56,7 +56,8 @@ enum class FlowState : uint8_t {
   kIgnored,     // nothing to inspect (not a protocol we classify)
 };
 
-enum class StreamKind : uint8_t { kUnknown, kTls, kDnsTcp };
+// kQuic: the stream is the client's Initial CRYPTO data, by offset.
+enum class StreamKind : uint8_t { kUnknown, kTls, kDnsTcp, kQuic, kHttp };
 
 // Client-to-server byte stream, from the first payload byte (offset 0).
 struct TcpStream {
@@ -83,6 +84,10 @@ struct Flow {
   StreamKind kind = StreamKind::kUnknown;
   uint8_t action = 0;  // strongest Action (config.h) decided for the flow, for enforcement
   uint8_t hellos = 0;  // TLS ClientHellos seen
+  // QUIC: the DCID the client's Initial keys derive from (its first Initial's,
+  // or the one a Retry gave), RFC 9001 §5.2.
+  uint8_t quic_dcid_len = 0;
+  uint8_t quic_dcid[20] = {};
   TcpStream stream;
   // LRU links (indices into the slot array), per protocol class.
   uint32_t prev = 0, next = 0;

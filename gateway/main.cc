@@ -4,6 +4,7 @@
 //   vigie lookup  [--config FILE] [--src IP] [NAME...]
 //   vigie lists stats [--config FILE]
 //   vigie check-config [--config FILE]
+//   vigie run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]
 //
 // Without --config, the default configuration is used (DefaultConfigPath()).
 #include <chrono>
@@ -22,6 +23,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/policy.h"
 #include "gateway/replay.h"
+#include "gateway/run.h"
 #include "gateway/summary.h"
 #include "gateway/absl_compat.h"
 #include "lists/domain.h"
@@ -43,6 +45,9 @@ constexpr const char* kUsage =
     "      entries, nodes, memory and build time of the compiled lists\n"
     "  check-config [--config FILE]\n"
     "      load the config and its lists, report the first error as file:line\n"
+    "  run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n"
+    "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
+    "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
     "\n"
     "Without --config: $VIGIE_CONFIG, else the bundled deploy/vigie.toml.\n";
 
@@ -258,6 +263,7 @@ int main(int argc, char** argv) {
     return vigie::ListsStats(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   if (cmd == "check-config") return vigie::CheckConfig(args);
+  if (cmd == "run") return vigie::RunCommand(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(vigie::kUsage, stdout);
     return 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "classifiers/dns.h"
+#include "classifiers/http.h"
+#include "classifiers/quic.h"
 #include "lists/domain.h"
 
 namespace vigie {
@@ -18,7 +20,8 @@ Pipeline::Pipeline(std::shared_ptr<const Policy> policy, DecisionSink* sink, Pip
       opts_(opts),
       flows_(policy_->config().flows, &counters_, flow_id_base, flow_id_step),
       frags_(&counters_),
-      tls_scratch_(kMaxClientHelloBytes) {}
+      tls_scratch_(kMaxClientHelloBytes),
+      quic_plain_(kMaxQuicDatagram) {}
 
 bool Pipeline::IsDnsPort(uint16_t port) const {
   const auto& ports = policy_->config().dns_ports;
@@ -98,9 +101,14 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
   }
   if (pkt.l4_proto == kProtoUdp) {
     if (flow->state == FlowState::kDecided) {
-      if (from_client) v.action = static_cast<Action>(flow->action);
-      v.flow_final = true;
-      return v;
+      absl::Span<const uint8_t> dcid = QuicDcid(pkt.payload);
+      bool new_quic_dcid = flow->kind == StreamKind::kQuic && from_client && LooksLikeQuicInitial(pkt.payload) &&
+                           !std::equal(dcid.begin(), dcid.end(), flow->quic_dcid, flow->quic_dcid + flow->quic_dcid_len);
+      if (!new_quic_dcid) {
+        if (from_client) v.action = static_cast<Action>(flow->action);
+        v.flow_final = true;
+        return v;
+      }
     }
     HandleUdp(pkt, flow, ts_us, frame_no, &v);
   } else {
@@ -113,9 +121,20 @@ void Pipeline::HandleUdp(const DecodedPacket& pkt, Flow* flow, uint64_t ts_us, u
                          PacketVerdict* v) {
   bool dns_port = IsDnsPort(pkt.dst_port) || IsDnsPort(pkt.src_port);
   if (!dns_port) {
-    // NetBIOS name service (137) shares DNS's wire format; it is not DNS.
-    if (pkt.dst_port == kNetbiosNsPort || pkt.src_port == kNetbiosNsPort) return;
-    if (!policy_->config().dns_any_port || !LooksLikeDnsQuery(pkt.payload)) return;
+    bool dns = policy_->config().dns_any_port && pkt.dst_port != kNetbiosNsPort &&
+               pkt.src_port != kNetbiosNsPort && LooksLikeDnsQuery(pkt.payload);
+    // (NetBIOS name service, port 137, shares DNS's wire format; it is not DNS.)
+    if (!dns && (flow->kind == StreamKind::kQuic || LooksLikeQuicInitial(pkt.payload))) {
+      InspectQuic(pkt, flow, ts_us, frame_no, v);
+      return;
+    }
+    if (!dns) {
+      // No name in this datagram: the flow may still go to an ip: listed address.
+      if (flow->state == FlowState::kNew && pkt.src == flow->client_ip) {
+        flow->state = DecideByIp(pkt, flow, ts_us, frame_no, v) ? FlowState::kDecided : FlowState::kIgnored;
+      }
+      return;
+    }
     counters_.Inc(Counter::k_dns_nonstandard_port);
   }
   ClassifyDns(pkt.payload, pkt, flow, ts_us, frame_no, v);
@@ -184,8 +203,13 @@ void Pipeline::HandleTcp(const DecodedPacket& pkt, Flow* flow, bool from_client,
       flow->kind = StreamKind::kDnsTcp;
     } else if (data[0] == 0x16) {
       flow->kind = StreamKind::kTls;  // a TLS handshake record, on any port
+    } else if (HttpRequestInfo http; ParseHttpRequest(data, &http).error != HttpMalformed::kNotHttp) {
+      flow->kind = StreamKind::kHttp;  // a request line (or the start of one), on any port
     } else {
-      flow->state = FlowState::kIgnored;
+      // Neither TLS, HTTP nor DNS: no name will be seen (e.g. Telegram's MTProto);
+      // the destination address may still be listed.
+      flow->state = DecideByIp(pkt, flow, ts_us, frame_no, v) ? FlowState::kDecided : FlowState::kIgnored;
+      flow->action = static_cast<uint8_t>(v->action);
       flows_.Release(flow);
       v->flow_final = true;
       return;
@@ -194,6 +218,10 @@ void Pipeline::HandleTcp(const DecodedPacket& pkt, Flow* flow, bool from_client,
 
   if (flow->kind == StreamKind::kTls) {
     InspectTls(data, in_place, pkt, flow, ts_us, frame_no, v);
+    return;
+  }
+  if (flow->kind == StreamKind::kHttp) {
+    InspectHttp(data, in_place, pkt, flow, ts_us, frame_no, v);
     return;
   }
 
@@ -269,7 +297,7 @@ void Pipeline::InspectTls(absl::Span<const uint8_t> data, bool in_place, const D
     finish();
     return;
   }
-  ClassifyTls(ch, pkt, flow, ts_us, frame_no, v);
+  ClassifyTls(ch, Proto::kTls, pkt, flow, ts_us, frame_no, v);
   // A TLS 1.3 server may answer with a HelloRetryRequest, and the client
   // then sends a second ClientHello on the same connection: watch for it
   // unless the flow is already blocked.
@@ -283,6 +311,169 @@ void Pipeline::InspectTls(absl::Span<const uint8_t> data, bool in_place, const D
   flows_.Consume(flow, used);
   flow->stream.segments = 0;
   if (in_place && used < data.size()) flows_.Retain(flow, data.subspan(used));
+}
+
+void Pipeline::InspectHttp(absl::Span<const uint8_t> data, bool in_place, const DecodedPacket& pkt, Flow* flow,
+                           uint64_t ts_us, uint64_t frame_no, PacketVerdict* v) {
+  HttpRequestInfo http;
+  HttpParseResult r = ParseHttpRequest(data, &http);
+  if (r.status == ParseStatus::kNeedMore) {
+    if (in_place && !flows_.Retain(flow, data)) flow->state = FlowState::kIgnored;
+    return;
+  }
+  // The first request of the connection decides it (later requests on a
+  // kept-alive connection are not inspected).
+  Decision d = FlowDecision(flow, Proto::kHttp, pkt, ts_us, frame_no);
+  if (r.status == ParseStatus::kMalformed && http.host.empty()) {
+    counters_.Inc(Anomaly::k_http_malformed);
+    if (r.error == HttpMalformed::kNoHost) {
+      d.has_sni = false;  // a request without a name: ip: rules and the no_sni policy
+      counters_.Inc(Counter::k_http_requests);
+      Decide(&d);
+      v->action = std::max(v->action, d.verdict.action);
+      v->decided = true;
+    } else {
+      Malformed(Proto::kHttp, HttpMalformedName(r.error), pkt, flow, ts_us, frame_no, v);
+    }
+  } else {
+    // A duplicate Host (a smuggling attempt) still decides on the first one.
+    if (r.status == ParseStatus::kMalformed) {
+      counters_.Inc(Anomaly::k_http_malformed);
+      d.malformed = HttpMalformedName(r.error);
+    }
+    counters_.Inc(Counter::k_http_requests);
+    d.domain_raw = http.host;
+    Decide(&d);
+    v->action = std::max(v->action, d.verdict.action);
+    v->decided = true;
+  }
+  flow->state = FlowState::kDecided;
+  flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
+  v->flow_final = true;
+  flows_.Release(flow);
+}
+
+absl::Span<const uint8_t> Pipeline::QuicDcid(absl::Span<const uint8_t> p) {
+  // RFC 9000 §17.2: flags(1) version(4) dcid_len(1) dcid.
+  if (p.size() < 6 || p[5] > 20 || p.size() < 6u + p[5]) return {};
+  return p.subspan(6, p[5]);
+}
+
+bool Pipeline::LooksLikeQuicInitial(absl::Span<const uint8_t> p) {
+  // RFC 9000 §17.2: long header form and fixed bit, then a version we can decrypt.
+  if (p.size() < 7 || (p[0] & 0xC0) != 0xC0) return false;
+  uint32_t version = (uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 8) | p[4];
+  return IsQuicVersionSupported(version);
+}
+
+void Pipeline::InspectQuic(const DecodedPacket& pkt, Flow* flow, uint64_t ts_us, uint64_t frame_no,
+                           PacketVerdict* v) {
+  if (pkt.src != flow->client_ip || pkt.src_port != flow->client_port) return;  // server's Initial
+  if (flow->kind != StreamKind::kQuic) {
+    // CRYPTO data is a byte stream by offset: the TCP reassembly serves it,
+    // with offset 0 fixed (no SYN to wait for).
+    flow->kind = StreamKind::kQuic;
+    flow->state = FlowState::kInspecting;
+    TcpStream& s = flow->stream;
+    s.has_base = s.syn_seen = s.base_fixed = true;
+    s.base_seq = 0;
+  }
+  auto finish = [&] {
+    flow->state = FlowState::kDecided;
+    flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
+    v->flow_final = true;
+    flows_.Release(flow);
+  };
+  auto restart = [&](absl::Span<const uint8_t> dcid) {
+    // A new ClientHello on this 5-tuple: after a Retry, or the first Initial.
+    flows_.Release(flow);
+    TcpStream& s = flow->stream;
+    s = TcpStream();
+    s.has_base = s.syn_seen = s.base_fixed = true;
+    flow->state = FlowState::kInspecting;
+    flow->quic_dcid_len = static_cast<uint8_t>(dcid.size());
+    std::copy(dcid.begin(), dcid.end(), flow->quic_dcid);
+  };
+  absl::Span<const uint8_t> rest = pkt.payload;
+  while (!rest.empty()) {
+    QuicInitialInfo info;
+    absl::Span<const uint8_t> dcid = QuicDcid(rest);
+    absl::Span<const uint8_t> key(flow->quic_dcid, flow->quic_dcid_len);
+    QuicParseResult r;
+    if (flow->quic_dcid_len == 0 || std::equal(dcid.begin(), dcid.end(), key.begin(), key.end())) {
+      r = quic_.DecryptInitial(rest, absl::MakeSpan(quic_plain_), &info);
+      if (r.status == ParseStatus::kOk && flow->quic_dcid_len == 0) restart(dcid);
+    } else {
+      // Another DCID. Keys from its own DCID: a new connection attempt (after a
+      // Retry); else keys from the first DCID: the same ClientHello going on,
+      // addressed to the server's chosen connection ID.
+      r = quic_.DecryptInitial(rest, absl::MakeSpan(quic_plain_), &info);
+      if (r.status == ParseStatus::kOk) {
+        restart(dcid);
+      } else if (flow->state == FlowState::kDecided) {
+        return;
+      } else {
+        r = quic_.DecryptInitial(rest, absl::MakeSpan(quic_plain_), &info, key);
+      }
+    }
+    if (r.status != ParseStatus::kOk) {
+      if (r.error == QuicMalformed::kNotInitial && info.packet_length > 0 && info.packet_length <= rest.size()) {
+        rest = rest.subspan(info.packet_length);  // 0-RTT or Handshake coalesced with it
+        continue;
+      }
+      if (r.error != QuicMalformed::kNotLongHeader) counters_.Inc(Anomaly::k_quic_undecryptable);
+      return;
+    }
+    if (flow->state == FlowState::kDecided) return;  // a retransmitted Initial
+    counters_.Inc(Counter::k_quic_initials);
+    if (info.crypto_frames_capped) counters_.Inc(Counter::k_quic_crypto_capped);
+    for (uint8_t i = 0; i < info.crypto_count; ++i) {
+      const QuicCryptoFrame& cf = info.crypto[i];
+      if (cf.offset >= kReassemblyCap) {
+        counters_.Inc(Counter::k_quic_crypto_capped);
+        continue;
+      }
+      bool in_place = false;
+      absl::Span<const uint8_t> data =
+          flows_.AddSegment(flow, static_cast<uint32_t>(cf.offset), false, cf.data, &in_place);
+      if (data.empty()) continue;
+      ClientHelloInfo ch;
+      TlsParseResult tr = ParseClientHelloHandshake(data, &ch);
+      if (tr.status == ParseStatus::kOk) {
+        ClassifyTls(ch, Proto::kQuic, pkt, flow, ts_us, frame_no, v);
+        finish();
+        return;
+      }
+      if (tr.status == ParseStatus::kMalformed) {
+        counters_.Inc(tr.error == TlsMalformed::kTooLarge ? Anomaly::k_tls_too_large : Anomaly::k_tls_malformed);
+        Malformed(Proto::kQuic, TlsMalformedName(tr.error), pkt, flow, ts_us, frame_no, v);
+        finish();
+        return;
+      }
+      if (in_place && !flows_.Retain(flow, data)) {
+        flow->state = FlowState::kIgnored;
+        return;
+      }
+    }
+    if (info.packet_length == 0 || info.packet_length > rest.size()) break;
+    rest = rest.subspan(info.packet_length);
+  }
+}
+
+bool Pipeline::DecideByIp(const DecodedPacket& pkt, Flow* flow, uint64_t ts_us, uint64_t frame_no,
+                          PacketVerdict* v) {
+  if (policy_->ip_matcher().size() == 0) return false;
+  Verdict verdict = policy_->DecideIp(flow->client_ip, flow->server_ip, ts_us);
+  if (!verdict.match) return false;
+  Decision d = FlowDecision(flow, Proto::kIp, pkt, ts_us, frame_no);
+  d.has_sni = false;
+  d.verdict = verdict;
+  Record(d);
+  v->action = std::max(v->action, verdict.action);
+  v->decided = true;
+  v->flow_final = true;
+  flow->action = static_cast<uint8_t>(v->action);
+  return true;
 }
 
 Decision Pipeline::FlowDecision(const Flow* flow, Proto proto, const DecodedPacket& pkt, uint64_t ts_us,
@@ -300,18 +491,20 @@ Decision Pipeline::FlowDecision(const Flow* flow, Proto proto, const DecodedPack
   return d;
 }
 
-void Pipeline::ClassifyTls(const ClientHelloInfo& ch, const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,
-                           uint64_t frame_no, PacketVerdict* v) {
-  counters_.Inc(Counter::k_tls_client_hellos);
-  if (flow->stream.segments > 1) counters_.Inc(Counter::k_tls_multi_segment);
+void Pipeline::ClassifyTls(const ClientHelloInfo& ch, Proto proto, const DecodedPacket& pkt, Flow* flow,
+                           uint64_t ts_us, uint64_t frame_no, PacketVerdict* v) {
+  counters_.Inc(proto == Proto::kQuic ? Counter::k_quic_client_hellos : Counter::k_tls_client_hellos);
+  if (flow->stream.segments > 1) {
+    counters_.Inc(proto == Proto::kQuic ? Counter::k_quic_multi_crypto : Counter::k_tls_multi_segment);
+  }
   if (ch.records > 1) counters_.Inc(Counter::k_tls_multi_record);
   if (ch.ech) counters_.Inc(Counter::k_tls_ech);
-  Decision d = FlowDecision(flow, Proto::kTls, pkt, ts_us, frame_no);
+  Decision d = FlowDecision(flow, proto, pkt, ts_us, frame_no);
   d.has_sni = ch.has_sni;
   d.alpn = ch.alpn_first;
   d.ech = ch.ech;
   d.tls_version = ch.max_version;
-  d.tcp_segments = flow->stream.segments;
+  (proto == Proto::kQuic ? d.crypto_frames : d.tcp_segments) = flow->stream.segments;
   d.tls_records = ch.records;
   if (!ch.has_sni) counters_.Inc(Counter::k_tls_no_sni);
   d.domain_raw = ch.sni;
@@ -348,6 +541,9 @@ Action Pipeline::Decide(Decision* d) {
   if (err == DomainError::kOk) {
     d->domain = norm.view();
     d->verdict = policy_->Decide(d->src, d->domain, d->ts_us);
+  } else if (!named) {
+    d->domain = {};
+    d->verdict = policy_->DecideIp(d->src, d->dst, d->ts_us);  // no name: the address may be listed
   } else {
     // A name that cannot be a DNS name (empty, too long, bad IDN) matches
     // nothing; it is still logged as it was seen.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "classifiers/quic.h"
 #include "classifiers/tls.h"
 #include "gateway/counters.h"
 #include "gateway/decision.h"
@@ -77,10 +78,21 @@ class Pipeline {
   // TLS stream bytes from the client: ClientHello(s) -> decisions.
   void InspectTls(absl::Span<const uint8_t> data, bool in_place, const DecodedPacket& pkt, Flow* flow,
                   uint64_t ts_us, uint64_t frame_no, PacketVerdict* v);
+  // For a flow without a visible name: decides by the ip: rules on its
+  // destination; false (nothing logged) when none matches.
+  bool DecideByIp(const DecodedPacket& pkt, Flow* flow, uint64_t ts_us, uint64_t frame_no, PacketVerdict* v);
   // A decision about `flow` (client -> server), fields filled but the verdict.
   Decision FlowDecision(const Flow* flow, Proto proto, const DecodedPacket& pkt, uint64_t ts_us,
                         uint64_t frame_no) const;
-  void ClassifyTls(const ClientHelloInfo& ch, const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,
+  // Plain HTTP: the request's Host (or absolute-form target) decides.
+  void InspectHttp(absl::Span<const uint8_t> data, bool in_place, const DecodedPacket& pkt, Flow* flow,
+                   uint64_t ts_us, uint64_t frame_no, PacketVerdict* v);
+  // QUIC: client Initial packets -> CRYPTO stream -> ClientHello -> decision.
+  static bool LooksLikeQuicInitial(absl::Span<const uint8_t> payload);
+  // The Destination Connection ID of a long-header packet (empty if none).
+  static absl::Span<const uint8_t> QuicDcid(absl::Span<const uint8_t> payload);
+  void InspectQuic(const DecodedPacket& pkt, Flow* flow, uint64_t ts_us, uint64_t frame_no, PacketVerdict* v);
+  void ClassifyTls(const ClientHelloInfo& ch, Proto proto, const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,
                    uint64_t frame_no, PacketVerdict* v);
   void Malformed(Proto proto, std::string_view why, const DecodedPacket& pkt, const Flow* flow, uint64_t ts_us,
                  uint64_t frame_no, PacketVerdict* v);
@@ -97,6 +109,8 @@ class Pipeline {
   FlowTable flows_;
   IpReassembler frags_;
   std::vector<uint8_t> tls_scratch_;
+  QuicInitialDecryptor quic_;           // OpenSSL contexts, one per worker
+  std::vector<uint8_t> quic_plain_;     // decrypted Initial packet
   std::vector<std::array<uint64_t, 3>> by_app_;
   std::string_view capture_;
   // The strongest decision recorded while processing the current packet.

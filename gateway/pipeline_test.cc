@@ -434,8 +434,10 @@ TEST_F(PipelineTest, ClientHelloWithoutHandshakeSeen) {
 TEST_F(PipelineTest, NonTlsStreamIsIgnored) {
   Make(LogMode::kAll);
   Handshake(client_, Ep("93.184.216.34", 8080));
-  Bytes get = {'G', 'E', 'T', ' ', '/', '\r', '\n'};
-  PacketVerdict v = Data(client_, Ep("93.184.216.34", 8080), get, 0, get.size());
+  // Neither TLS, HTTP nor DNS (an MTProto-style obfuscated start), to an
+  // address no ip: rule lists.
+  Bytes other = {0xef, 0x7a, 0x01, 0x00, 0x9c, 0x33, 0x10, 0x00};
+  PacketVerdict v = Data(client_, Ep("93.184.216.34", 8080), other, 0, other.size());
   EXPECT_TRUE(v.flow_final);
   EXPECT_TRUE(sink_.got.empty());
 }

@@ -37,11 +37,14 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Build(Config config) {
     return it != first.end() && it->second.first == Action::kAllow;
   });
   if (!lists.ok()) return lists.status();
+  auto ip_matcher = IpMatcher::Build(*lists);
+  if (!ip_matcher.ok()) return ip_matcher.status();
   auto matcher = Matcher::Build(*std::move(lists));
   if (!matcher.ok()) return matcher.status();
 
   std::shared_ptr<Policy> p(new Policy());
   p->matcher_ = *std::move(matcher);
+  p->ip_matcher_ = *std::move(ip_matcher);
   const Matcher& m = *p->matcher_;
   p->app_action_.assign(m.app_count(), Action::kAllow);
   p->app_has_policy_.assign(m.app_count(), false);
@@ -73,8 +76,17 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Build(Config config) {
 }
 
 Verdict Policy::Decide(const IpAddress& src, std::string_view domain, uint64_t now_us) const {
+  return FromMatch(src, matcher_->Match(domain), Reason::kList, now_us);
+}
+
+Verdict Policy::DecideIp(const IpAddress& src, const IpAddress& dst, uint64_t now_us) const {
+  Verdict v = FromMatch(src, ip_matcher_.Match(dst), Reason::kIp, now_us);
+  return v;
+}
+
+Verdict Policy::FromMatch(const IpAddress& src, RuleMatch match, Reason list_reason, uint64_t now_us) const {
   Verdict v;
-  v.match = matcher_->Match(domain);
+  v.match = match;
   if (!config_.managed.Contains(src)) {
     v.action = Action::kAllow;
     v.reason = Reason::kUnmanaged;
@@ -93,7 +105,7 @@ Verdict Policy::Decide(const IpAddress& src, std::string_view domain, uint64_t n
     return v;
   }
   v.action = action;
-  v.reason = Reason::kList;
+  v.reason = list_reason;
   if (action == Action::kAllow) return v;
   for (size_t i = 0; i < config_.exceptions.size(); ++i) {
     const ExceptionRule& x = config_.exceptions[i];

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "gateway/config.h"
 #include "gateway/ip_address.h"
+#include "lists/ip_matcher.h"
 #include "lists/matcher.h"
 
 namespace vigie {
@@ -50,6 +51,9 @@ class Policy {
   // `domain` must be normalised (NormalizeDomain). `now_us`: the packet's time,
   // against which exceptions' `until` dates are checked.
   Verdict Decide(const IpAddress& src, std::string_view domain, uint64_t now_us) const;
+  // For a flow whose name is not visible: the ip: rules on the destination
+  // (reason ip when one matches).
+  Verdict DecideIp(const IpAddress& src, const IpAddress& dst, uint64_t now_us) const;
   // How the lists and per-app policy decide a name for a managed device with
   // no exception (vigie lookup without --src).
   Verdict DecideName(std::string_view domain) const;
@@ -63,14 +67,18 @@ class Policy {
 
   const Config& config() const { return config_; }
   const Matcher& matcher() const { return *matcher_; }
+  const IpMatcher& ip_matcher() const { return ip_matcher_; }
   // The action configured for an app (allow when no policy names it).
   Action app_action(AppId id) const { return app_action_[id]; }
   bool app_has_policy(AppId id) const { return app_has_policy_[id]; }
 
  private:
   Policy() = default;
+  // Scope, app action and exceptions applied to a list match.
+  Verdict FromMatch(const IpAddress& src, RuleMatch match, Reason list_reason, uint64_t now_us) const;
   Config config_;
   std::shared_ptr<const Matcher> matcher_;
+  IpMatcher ip_matcher_;
   std::vector<Action> app_action_;
   std::vector<bool> app_has_policy_;
   // Per exception, the app ids it covers (empty = all apps).

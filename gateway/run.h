@@ -1,0 +1,86 @@
+// `vigie run`: the live gateway (DESIGN.md "source" for inline NFQUEUE and
+// monitor libpcap modes), its policy reload and its shutdown.
+//
+//   vigie run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]
+//
+// Start-up refuses a bad config (exit 2, "file:line: why"). SIGHUP reloads the
+// config and lists into a new policy snapshot that every worker picks up
+// between packets; a failed reload keeps the current snapshot and says why.
+// SIGTERM / SIGINT drain the sources, flush the decision log, print the
+// summary on standard error and exit 0.
+//
+// Thread safety: PolicyHolder is shared by the reload thread (Publish) and the
+// workers (Refresh); everything else in a source belongs to one worker.
+#ifndef VIGIE_GATEWAY_RUN_H_
+#define VIGIE_GATEWAY_RUN_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gateway/enforce.h"
+#include "gateway/pipeline.h"
+#include "gateway/policy.h"
+
+namespace vigie {
+
+// The current policy snapshot. Workers poll a generation number (one relaxed
+// load per packet) and take the lock only when it changed, i.e. after a reload.
+class PolicyHolder {
+ public:
+  explicit PolicyHolder(std::shared_ptr<const Policy> p) : policy_(std::move(p)) {}
+  void Publish(std::shared_ptr<const Policy> p) {
+    std::lock_guard<std::mutex> l(mu_);
+    policy_ = std::move(p);
+    gen_.fetch_add(1, std::memory_order_release);
+  }
+  std::shared_ptr<const Policy> Get() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return policy_;
+  }
+  // Worker side: hands a newer snapshot to `pipeline` if one was published.
+  void Refresh(uint64_t* seen, Pipeline* pipeline) const {
+    uint64_t g = gen_.load(std::memory_order_acquire);
+    if (g == *seen) return;
+    *seen = g;
+    pipeline->SetPolicy(Get());
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Policy> policy_;
+  std::atomic<uint64_t> gen_{0};
+};
+
+// What a live source did with packets, per worker (read after the workers stop).
+struct SourceStats {
+  uint64_t packets = 0;       // packets handed to the pipeline
+  uint64_t accepted = 0;      // verdict accept (inline)
+  uint64_t dropped = 0;       // verdict drop (inline) / would-drop (monitor)
+  uint64_t marked_allow = 0;  // connections marked decided-allow (no longer queued)
+  uint64_t marked_block = 0;  // connections marked blocked (dropped in the kernel)
+  uint64_t errors = 0;        // verdict / receive / capture errors
+  uint64_t overruns = 0;      // netlink ENOBUFS: the kernel dropped queue messages
+};
+
+// One worker's result for the summary.
+struct WorkerReport {
+  std::string name;  // "queue 0", "eth1"
+  SourceStats source;
+  EnforceStats enforce;
+  Counters counters;
+  std::vector<std::array<uint64_t, 3>> by_app;
+};
+
+// Microseconds since the epoch (decision timestamps of live packets).
+uint64_t NowMicros();
+
+// Entry point of `vigie run`; returns the process exit code.
+int RunCommand(const std::vector<std::string>& args);
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_RUN_H_
