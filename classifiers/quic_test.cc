@@ -5,8 +5,6 @@
 #include "classifiers/quic.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "classifiers/testing/builders.h"
+#include "classifiers/testing/quic_builder.h"
 #include "classifiers/tls.h"
 #include "gtest/gtest.h"
 
@@ -275,157 +274,19 @@ INSTANTIATE_TEST_SUITE_P(QuicRfc, QuicRfcTest, ::testing::ValuesIn(kRfcVectors),
 
 // ---- Independent test-side protection (OpenSSL HKDF, AES-GCM, AES-ECB) ------------------
 
-struct TestVersion {
-  const char* name;
-  uint32_t version;
-  const char* salt;
-  bool v2;
-  bool gquic = false;  // Google T051: gQUIC frame types inside IETF-style packets
-};
+// The protector lives in classifiers/testing/quic_builder.h (shared with gateway tests).
+using testing::ClientKeys;
+using testing::Concat;
+using testing::CryptoFrame;
+using testing::LongType;
+using testing::PacketSpec;
+using testing::Protect;
+using testing::TestKeys;
+using testing::TestVersion;
+using testing::TypeBits;
+const auto& kTestVersions = testing::kQuicTestVersions;
 
-const TestVersion kTestVersions[] = {
-    {"V1", 0x00000001, "38762cf7f55934b34d179ae6a4c80cadccbb7f0a", false},
-    {"V2", 0x6b3343cf, "0dede3def700a6db819381be6e269dcbf9bd2ed9", true},
-    {"Draft29", 0xff00001d, "afbfec289993d24c9e9786f19c6111e04390a899", false},
-    {"Draft32", 0xff000020, "afbfec289993d24c9e9786f19c6111e04390a899", false},
-    {"Draft23", 0xff000017, "c3eef712c72ebb5a11a7d2432bb46365bef9f502", false},
-    {"Draft28", 0xff00001c, "c3eef712c72ebb5a11a7d2432bb46365bef9f502", false},
-    {"Mvfst22", 0xfaceb001, "7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a", false},
-    {"Mvfst27", 0xfaceb002, "c3eef712c72ebb5a11a7d2432bb46365bef9f502", false},
-    {"T051", 0x54303531, "7a4edef4e7ccee5fa4506c19124fc8ccda6e033d", false, true},
-};
-
-void PrintTo(const TestVersion& v, std::ostream* os) { *os << v.name; }
 void PrintTo(const RfcVector& v, std::ostream* os) { *os << v.name; }
-
-enum class LongType { kInitial, kZeroRtt, kHandshake, kRetry };
-
-uint8_t TypeBits(LongType t, bool v2) {
-  static constexpr uint8_t kV1[] = {0, 1, 2, 3};
-  static constexpr uint8_t kV2[] = {1, 2, 3, 0};  // RFC 9369 §3.2
-  return (v2 ? kV2 : kV1)[static_cast<int>(t)];
-}
-
-void PutVarint(Bytes* b, uint64_t v) {
-  if (v < 64) {
-    testing::PutU8(b, static_cast<uint8_t>(v));
-  } else if (v < 16384) {
-    testing::PutU16(b, static_cast<uint16_t>(0x4000 | v));
-  } else {
-    testing::PutU32(b, static_cast<uint32_t>(0x80000000u | v));
-  }
-}
-
-Bytes CryptoFrame(uint64_t offset, absl::Span<const uint8_t> data, bool gquic = false) {
-  Bytes f;
-  testing::PutU8(&f, gquic ? 0x08 : 0x06);  // CRYPTO (gQUIC T051: 0x08)
-  PutVarint(&f, offset);
-  PutVarint(&f, data.size());
-  testing::PutBytes(&f, data);
-  return f;
-}
-
-Bytes Hkdf(int mode, const Bytes& salt, const Bytes& key, const Bytes& info, size_t len) {
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
-  Bytes out(len);
-  size_t out_len = len;
-  const bool ok = ctx != nullptr && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_CTX_set_hkdf_mode(ctx, mode) == 1 &&
-                  EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) == 1 &&
-                  (salt.empty() || EVP_PKEY_CTX_set1_hkdf_salt(ctx, salt.data(), static_cast<int>(salt.size())) == 1) &&
-                  EVP_PKEY_CTX_set1_hkdf_key(ctx, key.data(), static_cast<int>(key.size())) == 1 &&
-                  (info.empty() || EVP_PKEY_CTX_add1_hkdf_info(ctx, info.data(), static_cast<int>(info.size())) == 1) &&
-                  EVP_PKEY_derive(ctx, out.data(), &out_len) == 1;
-  EVP_PKEY_CTX_free(ctx);
-  EXPECT_TRUE(ok);
-  out.resize(out_len);
-  return out;
-}
-
-Bytes ExpandLabel(const Bytes& secret, std::string_view label, size_t len) {
-  Bytes info;
-  testing::PutU16(&info, static_cast<uint16_t>(len));
-  Bytes full;
-  testing::PutString(&full, "tls13 ");
-  testing::PutString(&full, label);
-  testing::PutPrefixed(&info, 1, full);
-  testing::PutU8(&info, 0);  // empty context
-  return Hkdf(EVP_PKEY_HKDEF_MODE_EXPAND_ONLY, {}, secret, info, len);
-}
-
-struct TestKeys {
-  Bytes key, iv, hp;
-};
-
-TestKeys ClientKeys(const TestVersion& v, const Bytes& dcid) {
-  const Bytes initial = Hkdf(EVP_PKEY_HKDEF_MODE_EXTRACT_ONLY, FromHex(v.salt), dcid, {}, 32);
-  const Bytes client = ExpandLabel(initial, "client in", 32);
-  const std::string p = v.v2 ? "quicv2 " : "quic ";
-  return {ExpandLabel(client, p + "key", 16), ExpandLabel(client, p + "iv", 12), ExpandLabel(client, p + "hp", 16)};
-}
-
-struct PacketSpec {
-  LongType type = LongType::kInitial;
-  Bytes dcid = FromHex("0a0b0c0d0e0f1011");
-  Bytes scid = FromHex("c1c2c3c4");
-  Bytes token;
-  uint64_t pn = 0;
-  size_t pn_len = 2;
-  Bytes frames;
-  size_t pad_to = 0;  // pad the payload with PADDING so the packet is at least this long
-  Bytes key_dcid;     // keys from this DCID instead of `dcid` (a client's later Initials)
-};
-
-// Builds and protects one long-header packet like a client would (RFC 9001 §5).
-// 0-RTT and Handshake packets get random-looking payload of the right length.
-Bytes Protect(const TestVersion& v, const PacketSpec& s) {
-  const TestKeys k = ClientKeys(v, s.key_dcid.empty() ? s.dcid : s.key_dcid);
-  Bytes h;
-  testing::PutU8(&h, static_cast<uint8_t>(0xc0 | (TypeBits(s.type, v.v2) << 4) | (s.pn_len - 1)));
-  testing::PutU32(&h, v.version);
-  testing::PutPrefixed(&h, 1, s.dcid);
-  testing::PutPrefixed(&h, 1, s.scid);
-  if (s.type == LongType::kInitial) {
-    PutVarint(&h, s.token.size());
-    testing::PutBytes(&h, s.token);
-  }
-  Bytes payload = s.frames;
-  const size_t fixed = h.size() + 2 + s.pn_len + 16;
-  if (s.pad_to > fixed + payload.size()) payload.resize(s.pad_to - fixed, 0);
-  if (s.pn_len + payload.size() < 4) payload.resize(4 - s.pn_len, 0);  // room for the sample
-  testing::PutU16(&h, static_cast<uint16_t>(0x4000 | (s.pn_len + payload.size() + 16)));  // 2-byte varint length
-  const size_t pn_offset = h.size();
-  for (size_t i = s.pn_len; i > 0; --i) testing::PutU8(&h, static_cast<uint8_t>(s.pn >> (8 * (i - 1))));
-
-  Bytes nonce = k.iv;
-  for (size_t i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<uint8_t>(s.pn >> (8 * i));
-  Bytes sealed(payload.size() + 16);
-  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
-  int len = 0;
-  EXPECT_EQ(EVP_EncryptInit_ex(c, EVP_aes_128_gcm(), nullptr, k.key.data(), nonce.data()), 1);
-  EXPECT_EQ(EVP_EncryptUpdate(c, nullptr, &len, h.data(), static_cast<int>(h.size())), 1);
-  EXPECT_EQ(EVP_EncryptUpdate(c, sealed.data(), &len, payload.data(), static_cast<int>(payload.size())), 1);
-  EXPECT_EQ(EVP_EncryptFinal_ex(c, sealed.data() + len, &len), 1);
-  EXPECT_EQ(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, sealed.data() + payload.size()), 1);
-  EVP_CIPHER_CTX_free(c);
-
-  Bytes packet = h;
-  testing::PutBytes(&packet, sealed);
-  uint8_t mask[16];
-  c = EVP_CIPHER_CTX_new();
-  EXPECT_EQ(EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), nullptr, k.hp.data(), nullptr), 1);
-  EVP_CIPHER_CTX_set_padding(c, 0);
-  EXPECT_EQ(EVP_EncryptUpdate(c, mask, &len, packet.data() + pn_offset + 4, 16), 1);
-  EVP_CIPHER_CTX_free(c);
-  packet[0] ^= mask[0] & 0x0f;
-  for (size_t i = 0; i < s.pn_len; ++i) packet[pn_offset + i] ^= mask[1 + i];
-  return packet;
-}
-
-Bytes Concat(const Bytes& a, const Bytes& b) {
-  Bytes out = a;
-  testing::PutBytes(&out, b);
-  return out;
-}
 
 class QuicVersionTest : public ::testing::TestWithParam<TestVersion> {};
 
