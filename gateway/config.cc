@@ -160,6 +160,11 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
     if (auto* v = t->get("enforce")) VIGIE_ASSIGN(c.enforce, ck.OneOf(*v, "enforce", {"inject", "log"}));
     if (auto* v = t->get("fail")) VIGIE_ASSIGN(c.fail, ck.OneOf(*v, "fail", {"open", "closed"}));
     if (auto* v = t->get("interfaces")) VIGIE_ASSIGN(c.interfaces, ck.Strings(*v, "interfaces"));
+    if (auto* v = t->get("queue_length")) {
+      int64_t q;
+      VIGIE_ASSIGN(q, ck.Int(*v, "queue_length", 1, 1 << 20));
+      c.queue_length = static_cast<uint32_t>(q);
+    }
     if (auto* v = t->get("queues")) {
       const toml::array* a = v->as_array();
       if (!a || a->empty()) return ck.Error(v, "'queues' must be a non-empty array of queue numbers");
@@ -199,6 +204,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
       std::string d;
       VIGIE_ASSIGN(d, ck.String(*v, "dir"));
       c.lists_dir = resolve(d);
+      c.lists_dir_line = v->source().begin.line;
     }
   }
   if (c.lists_dir.empty()) return ck.Error(1u, "[lists] dir is missing");

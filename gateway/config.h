@@ -51,11 +51,13 @@ struct Config {
   std::vector<std::string> interfaces;
   std::string enforce = "inject";
   std::string fail = "open";
+  uint32_t queue_length = 4096;  // inline: packets each NFQUEUE holds before `fail` applies
   // [scope]
   CidrSet managed;
   std::vector<std::string> managed_text;
   // [lists]
   std::string lists_dir;
+  uint32_t lists_dir_line = 0;  // where [lists] dir is written, for errors
   // [[policy]]
   std::vector<PolicyRule> policies;
   // [dns]

@@ -69,6 +69,21 @@ TEST(ConfigTest, DefaultDeployConfigLoads) {
   EXPECT_EQ(c->log_mode, LogMode::kDecisions);
 }
 
+TEST(ConfigTest, QueueLengthAndInspectPolicies) {
+  auto c = Parse(std::string(kMinimal) +
+                 "[gateway]\nqueue_length = 1024\n[inspect]\nech = \"block\"\nno_sni = \"log\"\ndot = \"allow\"\n"
+                 "[dns]\nsvcb = \"nodata\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->queue_length, 1024u);
+  EXPECT_EQ(c->ech_action, Action::kBlock);
+  EXPECT_EQ(c->no_sni_action, Action::kLog);
+  EXPECT_EQ(c->dot_action, Action::kAllow);
+  EXPECT_TRUE(c->svcb_nodata);
+  ExpectErrorAt(std::string(kMinimal) + "[gateway]\nqueue_length = 0\n", 8, "queue_length");
+  ExpectErrorAt(std::string(kMinimal) + "[inspect]\nech = \"drop\"\n", 8, "ech");
+  ExpectErrorAt(std::string(kMinimal) + "[dns]\nsvcb = \"yes\"\n", 8, "svcb");
+}
+
 TEST(ConfigTest, MinimalDefaults) {
   auto c = Parse(kMinimal);
   ASSERT_TRUE(c.ok()) << c.status();

@@ -36,7 +36,14 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Build(Config config) {
     auto it = first.find(AV(app));
     return it != first.end() && it->second.first == Action::kAllow;
   });
-  if (!lists.ok()) return lists.status();
+  if (!lists.ok()) {
+    // A list file names its own file:line; a missing directory is the config's fault.
+    if (absl::IsNotFound(lists.status())) {
+      return absl::NotFoundError(absl::StrCat(config.path, ":", config.lists_dir_line, ": [lists] dir: ",
+                                              lists.status().message()));
+    }
+    return lists.status();
+  }
   auto ip_matcher = IpMatcher::Build(*lists);
   if (!ip_matcher.ok()) return ip_matcher.status();
   auto matcher = Matcher::Build(*std::move(lists));

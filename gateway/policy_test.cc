@@ -314,6 +314,48 @@ TEST(PolicyBuildTest, MissingListsDir) {
   auto p = Policy::Build(*LoadConfig(path));
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(std::string(p.status().message()), HasSubstr("missing"));
+  // The config's line that names the directory.
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr(path + ":4: [lists] dir"));
+}
+
+TEST(PolicyBuildTest, IpEntriesMatchLongestPrefixOnTheDestination) {
+  TempSetup s("iprules");
+  s.List("telegram", "telegram.org\nip:149.154.160.0/20\nip:2001:b28:f23d::/48\n");
+  s.List("wide", "ip:149.154.0.0/16\n");
+  std::string path = s.Config(
+      "[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"lists\"\n[[policy]]\napps = [\"telegram\"]\n"
+      "action = \"block\"\n[[policy]]\napps = [\"wide\"]\naction = \"log\"\n");
+  auto p = Policy::Build(*LoadConfig(path));
+  ASSERT_TRUE(p.ok()) << p.status();
+  IpAddress dev = *IpAddress::Parse("10.1.2.3");
+  Verdict v = (*p)->DecideIp(dev, *IpAddress::Parse("149.154.167.50"), k2025);
+  EXPECT_EQ(v.action, Action::kBlock);
+  EXPECT_EQ(v.reason, Reason::kIp);
+  ASSERT_TRUE(v.match);
+  EXPECT_EQ(v.match.rule->text, "ip:149.154.160.0/20");
+  EXPECT_EQ(v.match.rule->line, 2u);
+  // Inside the /16 only: the less specific rule.
+  v = (*p)->DecideIp(dev, *IpAddress::Parse("149.154.1.1"), k2025);
+  EXPECT_EQ(v.action, Action::kLog);
+  EXPECT_EQ(v.match.rule->text, "ip:149.154.0.0/16");
+  v = (*p)->DecideIp(dev, *IpAddress::Parse("2001:b28:f23d:1::a"), k2025);
+  EXPECT_EQ(v.action, Action::kBlock);
+  v = (*p)->DecideIp(dev, *IpAddress::Parse("8.8.8.8"), k2025);
+  EXPECT_FALSE(v.match);
+  EXPECT_EQ(v.reason, Reason::kNoMatch);
+  // Unmanaged devices are not policed.
+  v = (*p)->DecideIp(*IpAddress::Parse("198.51.100.7"), *IpAddress::Parse("149.154.167.50"), k2025);
+  EXPECT_EQ(v.reason, Reason::kUnmanaged);
+  EXPECT_EQ(v.action, Action::kAllow);
+}
+
+TEST(PolicyBuildTest, BadIpEntryNamesListFileLine) {
+  TempSetup s("badip");
+  s.List("telegram", "telegram.org\nip:149.154.160.0/33\n");
+  std::string path = s.Config("[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"lists\"\n");
+  auto p = Policy::Build(*LoadConfig(path));
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr((s.dir() / "lists" / "telegram.list").string() + ":2: "));
 }
 
 TEST(PolicyBuildTest, DefaultDeployConfigBuilds) {

@@ -106,10 +106,11 @@ void Summarize(const std::vector<WorkerReport>& reports, const Policy& policy, c
 int RunCommand(const std::vector<std::string>& args) {
   po::options_description desc("run options");
   std::string config_path, log_path, summary_json;
-  uint32_t queue_maxlen = kDefaultQueueMaxLen;
+  uint32_t queue_maxlen = 0;  // 0: [gateway] queue_length
   desc.add_options()("config", po::value(&config_path), "config file")(
       "log", po::value(&log_path), "decision log: a file, or - for standard output (default: the config's)")(
-      "queue-maxlen", po::value(&queue_maxlen), "inline: packets each NFQUEUE holds before the fail policy applies")(
+      "queue-maxlen", po::value(&queue_maxlen),
+      "inline: packets each NFQUEUE holds before the fail policy applies (default: [gateway] queue_length)")(
       "summary-json", po::value(&summary_json), "on exit, write the summary figures as JSON to this file");
   po::variables_map vm;
   try {
@@ -148,7 +149,7 @@ int RunCommand(const std::vector<std::string>& args) {
   if (inline_mode) {
     NfqueueOptions o;
     o.queues = cfg.queues;
-    o.queue_maxlen = queue_maxlen;
+    o.queue_maxlen = queue_maxlen != 0 ? queue_maxlen : cfg.queue_length;
     o.fail_open = cfg.fail != "closed";
     o.pipeline = popts;
     auto s = NfqueueSource::Open(o, &holder, log->get());
@@ -170,7 +171,7 @@ int RunCommand(const std::vector<std::string>& args) {
   if (inline_mode) {
     for (int q : cfg.queues) what.push_back(absl::StrCat(q));
     std::fprintf(stderr, "vigie: inline on NFQUEUE %s (fail %s, queue length %u); ready\n",
-                 absl::StrJoin(what, ",").c_str(), cfg.fail.c_str(), queue_maxlen);
+                 absl::StrJoin(what, ",").c_str(), cfg.fail.c_str(), queue_maxlen != 0 ? queue_maxlen : cfg.queue_length);
   } else {
     std::fprintf(stderr, "vigie: monitor on %s (enforce %s); ready\n", absl::StrJoin(cfg.interfaces, ",").c_str(),
                  cfg.enforce.c_str());
