@@ -47,19 +47,12 @@ class NullInjector : public PacketInjector {
 
 }  // namespace
 
-struct MonitorSource::Worker {
+struct MonitorSource::Worker : SourceWorker {
   std::string ifname;
+  std::string Name() const override { return ifname; }
   pcap_t* p = nullptr;
   int linktype = 0;
   bool inject = true;
-  std::unique_ptr<PacketInjector> injector;
-  std::unique_ptr<Enforcer> enforcer;
-  std::unique_ptr<Pipeline> pipeline;
-  PolicyHolder* policy = nullptr;
-  uint64_t policy_gen = 0;
-  const std::atomic<bool>* stop = nullptr;
-  SourceStats stats;
-  std::thread thread;
 
   ~Worker() {
     if (p) pcap_close(p);
@@ -83,7 +76,7 @@ struct MonitorSource::Worker {
     }
   }
 
-  void Loop() {
+  void Loop() override {
     int fd = pcap_get_selectable_fd(p);
     while (!stop->load(std::memory_order_relaxed)) {
       pollfd pf{fd, POLLIN, 0};
@@ -109,8 +102,6 @@ absl::StatusOr<std::unique_ptr<MonitorSource>> MonitorSource::Open(const Monitor
   for (size_t i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->ifname = opts.interfaces[i];
-    w->policy = policy;
-    w->stop = &src->stop_;
     w->inject = opts.inject;
     char err[PCAP_ERRBUF_SIZE] = {0};
     w->p = pcap_create(w->ifname.c_str(), err);
@@ -135,39 +126,10 @@ absl::StatusOr<std::unique_ptr<MonitorSource>> MonitorSource::Open(const Monitor
     }
     w->enforcer = std::make_unique<Enforcer>(w->injector.get());
     w->pipeline = std::make_unique<Pipeline>(policy->Get(), log->producer(i), opts.pipeline, i + 1, n);
-    src->workers_.push_back(std::move(w));
+    src->Adopt(std::move(w), policy);
   }
   return src;
 }
 
-MonitorSource::~MonitorSource() { Stop(); }
-
-void MonitorSource::Start() {
-  for (auto& w : workers_) {
-    Worker* wp = w.get();
-    wp->thread = std::thread([wp] { wp->Loop(); });
-  }
-}
-
-void MonitorSource::Stop() {
-  stop_.store(true);
-  for (auto& w : workers_) {
-    if (w->thread.joinable()) w->thread.join();
-  }
-}
-
-std::vector<WorkerReport> MonitorSource::Reports() const {
-  std::vector<WorkerReport> out;
-  for (const auto& w : workers_) {
-    WorkerReport r;
-    r.name = w->ifname;
-    r.source = w->stats;
-    r.enforce = w->enforcer->stats();
-    r.counters = w->pipeline->counters();
-    r.by_app = w->pipeline->by_app();
-    out.push_back(std::move(r));
-  }
-  return out;
-}
 
 }  // namespace vigie

@@ -34,21 +34,15 @@ struct MonitorOptions {
   PipelineOptions pipeline;
 };
 
-class MonitorSource {
+class MonitorSource : public WorkerPool {
  public:
   // Opens and activates every capture (fails naming the interface).
   static absl::StatusOr<std::unique_ptr<MonitorSource>> Open(const MonitorOptions& opts, PolicyHolder* policy,
                                                              LogQueue* log);
-  ~MonitorSource();
-  void Start();
-  void Stop();
-  std::vector<WorkerReport> Reports() const;
 
  private:
   struct Worker;
   MonitorSource() = default;
-  std::vector<std::unique_ptr<Worker>> workers_;
-  std::atomic<bool> stop_{false};
 };
 
 }  // namespace vigie

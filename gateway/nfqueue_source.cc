@@ -58,18 +58,11 @@ Peek PeekPacket(absl::Span<const uint8_t> p) {
 
 }  // namespace
 
-struct NfqueueSource::Worker {
+struct NfqueueSource::Worker : SourceWorker {
   int queue = 0;
+  std::string Name() const override { return absl::StrCat("queue ", queue); }
   nfq_handle* h = nullptr;
   nfq_q_handle* qh = nullptr;
-  std::unique_ptr<RawSocketInjector> injector;
-  std::unique_ptr<Enforcer> enforcer;
-  std::unique_ptr<Pipeline> pipeline;
-  PolicyHolder* policy = nullptr;
-  uint64_t policy_gen = 0;
-  const std::atomic<bool>* stop = nullptr;
-  SourceStats stats;
-  std::thread thread;
 
   ~Worker() {
     if (qh) nfq_destroy_queue(qh);
@@ -120,7 +113,7 @@ struct NfqueueSource::Worker {
     return 0;
   }
 
-  void Loop() {
+  void Loop() override {
     int fd = nfq_fd(h);
     // 64 KiB packets plus netlink and NFQUEUE attribute headers.
     std::vector<char> buf(kNfqueueCopyBytes + 4096);
@@ -158,8 +151,6 @@ absl::StatusOr<std::unique_ptr<NfqueueSource>> NfqueueSource::Open(const Nfqueue
   for (size_t i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->queue = opts.queues[i];
-    w->policy = policy;
-    w->stop = &src->stop_;
     w->h = nfq_open();
     if (w->h == nullptr) {
       return absl::PermissionDeniedError(
@@ -187,39 +178,10 @@ absl::StatusOr<std::unique_ptr<NfqueueSource>> NfqueueSource::Open(const Nfqueue
     w->injector = *std::move(inj);
     w->enforcer = std::make_unique<Enforcer>(w->injector.get());
     w->pipeline = std::make_unique<Pipeline>(policy->Get(), log->producer(i), opts.pipeline, i + 1, n);
-    src->workers_.push_back(std::move(w));
+    src->Adopt(std::move(w), policy);
   }
   return src;
 }
 
-NfqueueSource::~NfqueueSource() { Stop(); }
-
-void NfqueueSource::Start() {
-  for (auto& w : workers_) {
-    Worker* wp = w.get();
-    wp->thread = std::thread([wp] { wp->Loop(); });
-  }
-}
-
-void NfqueueSource::Stop() {
-  stop_.store(true);
-  for (auto& w : workers_) {
-    if (w->thread.joinable()) w->thread.join();
-  }
-}
-
-std::vector<WorkerReport> NfqueueSource::Reports() const {
-  std::vector<WorkerReport> out;
-  for (const auto& w : workers_) {
-    WorkerReport r;
-    r.name = absl::StrCat("queue ", w->queue);
-    r.source = w->stats;
-    r.enforce = w->enforcer->stats();
-    r.counters = w->pipeline->counters();
-    r.by_app = w->pipeline->by_app();
-    out.push_back(std::move(r));
-  }
-  return out;
-}
 
 }  // namespace vigie

@@ -46,24 +46,16 @@ struct NfqueueOptions {
   PipelineOptions pipeline;
 };
 
-class NfqueueSource {
+class NfqueueSource : public WorkerPool {
  public:
   // Binds every queue (fails if one cannot be bound: another process holds
   // it, or no CAP_NET_ADMIN) and opens the raw sockets for answers.
   static absl::StatusOr<std::unique_ptr<NfqueueSource>> Open(const NfqueueOptions& opts, PolicyHolder* policy,
                                                              LogQueue* log);
-  ~NfqueueSource();
-  void Start();
-  // Stops the workers after they have handled what is already received, and
-  // unbinds the queues.
-  void Stop();
-  std::vector<WorkerReport> Reports() const;
 
  private:
   struct Worker;
   NfqueueSource() = default;
-  std::vector<std::unique_ptr<Worker>> workers_;
-  std::atomic<bool> stop_{false};
 };
 
 }  // namespace vigie

@@ -28,6 +28,34 @@ uint64_t NowMicros() {
                                    .count());
 }
 
+void WorkerPool::Start() {
+  for (auto& w : workers_) {
+    SourceWorker* wp = w.get();
+    wp->thread = std::thread([wp] { wp->Loop(); });
+  }
+}
+
+void WorkerPool::Stop() {
+  stop_.store(true);
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+std::vector<WorkerReport> WorkerPool::Reports() const {
+  std::vector<WorkerReport> out;
+  for (const auto& w : workers_) {
+    WorkerReport r;
+    r.name = w->Name();
+    r.source = w->stats;
+    r.enforce = w->enforcer->stats();
+    r.counters = w->pipeline->counters();
+    r.by_app = w->pipeline->by_app();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 namespace {
 
 constexpr const char* kRunUsage =

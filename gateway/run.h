@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gateway/enforce.h"
@@ -73,6 +74,42 @@ struct WorkerReport {
   EnforceStats enforce;
   Counters counters;
   std::vector<std::array<uint64_t, 3>> by_app;
+};
+
+// What every live source's worker holds: its own pipeline, enforcer and
+// thread (flows are sharded over workers, so nothing here is shared).
+struct SourceWorker {
+  virtual ~SourceWorker() = default;
+  virtual void Loop() = 0;                  // until *stop, then drain
+  virtual std::string Name() const = 0;     // "queue 0", "eth1"
+  std::unique_ptr<PacketInjector> injector;
+  std::unique_ptr<Enforcer> enforcer;
+  std::unique_ptr<Pipeline> pipeline;
+  PolicyHolder* policy = nullptr;
+  uint64_t policy_gen = 0;
+  const std::atomic<bool>* stop = nullptr;
+  SourceStats stats;
+  std::thread thread;
+};
+
+// A set of workers, one thread each: what NfqueueSource and MonitorSource share.
+class WorkerPool {
+ public:
+  virtual ~WorkerPool() { Stop(); }
+  void Start();
+  // Stops the workers after they have handled what is already received.
+  void Stop();
+  std::vector<WorkerReport> Reports() const;
+
+ protected:
+  // Fills the parts every worker has; the source adds its own.
+  void Adopt(std::unique_ptr<SourceWorker> w, PolicyHolder* policy) {
+    w->policy = policy;
+    w->stop = &stop_;
+    workers_.push_back(std::move(w));
+  }
+  std::vector<std::unique_ptr<SourceWorker>> workers_;
+  std::atomic<bool> stop_{false};
 };
 
 // Microseconds since the epoch (decision timestamps of live packets).
