@@ -264,7 +264,9 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
     bool fits = false;
     for (int i = 0; i < s.holes; ++i) fits |= start <= s.ranges[i].second && end >= s.ranges[i].first;
     if (!fits) {
-      counters_->Inc(Counter::k_tcp_reasm_gaps_capped);
+      // Counted once per stream (the counter says how many streams hit it).
+      if (!s.gaps_capped) counters_->Inc(Counter::k_tcp_reasm_gaps_capped);
+      s.gaps_capped = true;
       return {};
     }
   }

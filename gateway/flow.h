@@ -68,6 +68,7 @@ struct TcpStream {
   uint8_t holes = 0;         // entries used in `ranges`
   uint16_t segments = 0;     // segments that brought new bytes
   bool cap_hit = false;
+  bool gaps_capped = false;  // a segment was refused: more holes than tracked
   bool syn_seen = false;
   bool base_fixed = false;   // bytes were consumed: offset 0 can no longer move back
   std::pair<uint32_t, uint32_t> ranges[kMaxStreamHoles];  // held beyond contiguous, sorted

@@ -481,6 +481,9 @@ TEST(TcpReassemblyTest, MaxStreamHolesBound) {
   EXPECT_TRUE(h.At(s, 100, 1).empty());
   EXPECT_EQ(h.counters_.Get(Counter::k_tcp_reasm_gaps_capped), 1u);
   EXPECT_EQ(h.flow_->stream.holes, kMaxStreamHoles);
+  // Another refused range on the same stream: the stream is counted once.
+  EXPECT_TRUE(h.At(s, 120, 1).empty());
+  EXPECT_EQ(h.counters_.Get(Counter::k_tcp_reasm_gaps_capped), 1u);
   // Bytes touching a held range are still taken.
   EXPECT_TRUE(h.At(s, 2 * kMaxStreamHoles, 1).empty());
   EXPECT_EQ(h.counters_.Get(Counter::k_tcp_reasm_gaps_capped), 1u);

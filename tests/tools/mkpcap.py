@@ -189,27 +189,74 @@ def ipv4(src: str, dst: str, proto: int, payload: bytes, ident: int = 0,
     return hdr[:10] + u16(csum) + hdr[12:] + payload
 
 
+def ipv4_fragment(src: str, dst: str, proto: int, chunk: bytes, offset: int,
+                  more: bool, ident: int, ttl: int = 64) -> bytes:
+    """One IPv4 fragment (RFC 791 2.3): `chunk` at byte `offset` (a multiple of 8)
+    of the fragmented payload, MF set when `more`; its own header checksum."""
+    assert offset % 8 == 0 and offset // 8 <= 0x1FFF
+    hdr = struct.pack(
+        "!BBHHHBBH4s4s",
+        (4 << 4) | 5,                          # version 4, IHL 5 words
+        0,                                     # DSCP / ECN
+        20 + len(chunk),                       # total length of this fragment
+        ident & 0xFFFF,                        # identification: same for all
+        (0x2000 if more else 0) | (offset // 8),   # MF flag, offset in 8-byte units
+        ttl, proto, 0,                         # TTL, protocol, checksum (below)
+        ipaddress.IPv4Address(src).packed,
+        ipaddress.IPv4Address(dst).packed)
+    return hdr[:10] + u16(inet_checksum(hdr)) + hdr[12:] + chunk
+
+
 def ipv4_fragments(src: str, dst: str, proto: int, l4: bytes, frag_size: int,
                    ident: int, ttl: int = 64) -> list:
     """The IPv4 packets (RFC 791 2.3) carrying `l4` in fragments of frag_size bytes
     (a multiple of 8), in offset order; each header has its own checksum."""
     assert frag_size % 8 == 0
-    out = []
-    for off in range(0, len(l4), frag_size):
-        chunk = l4[off:off + frag_size]
-        more = off + frag_size < len(l4)
-        hdr = struct.pack(
-            "!BBHHHBBH4s4s",
-            (4 << 4) | 5,                      # version 4, IHL 5 words
-            0,                                 # DSCP / ECN
-            20 + len(chunk),                   # total length of this fragment
-            ident & 0xFFFF,                    # identification: same for all
-            (0x2000 if more else 0) | (off // 8),   # MF flag, offset in 8-byte units
-            ttl, proto, 0,                     # TTL, protocol, checksum (below)
-            ipaddress.IPv4Address(src).packed,
-            ipaddress.IPv4Address(dst).packed)
-        out.append(hdr[:10] + u16(inet_checksum(hdr)) + hdr[12:] + chunk)
-    return out
+    return [ipv4_fragment(src, dst, proto, l4[off:off + frag_size], off,
+                          off + frag_size < len(l4), ident, ttl)
+            for off in range(0, len(l4), frag_size)]
+
+
+IPPROTO_FRAGMENT = 44
+
+
+def ipv6_fragment(src: str, dst: str, proto: int, chunk: bytes, offset: int,
+                  more: bool, ident: int, hop_limit: int = 64) -> bytes:
+    """One IPv6 packet carrying a Fragment header (RFC 8200 4.5): `chunk` at byte
+    `offset` (a multiple of 8) of the fragmentable part (here: the L4 packet)."""
+    assert offset % 8 == 0 and offset // 8 <= 0x1FFF
+    frag_hdr = (u8(proto)                      # next header: the L4 protocol
+                + u8(0)                        # reserved
+                + u16((offset // 8) << 3 | (1 if more else 0))  # offset, res, M flag
+                + struct.pack("!I", ident & 0xFFFFFFFF))        # identification
+    body = frag_hdr + chunk
+    hdr = struct.pack(
+        "!IHBB16s16s",
+        6 << 28,                               # version 6, traffic class, flow label
+        len(body),                             # payload length (fragment header incl.)
+        IPPROTO_FRAGMENT,                      # next header: Fragment
+        hop_limit,
+        ipaddress.IPv6Address(src).packed,
+        ipaddress.IPv6Address(dst).packed)
+    return hdr + body
+
+
+def ipv6_fragments(src: str, dst: str, proto: int, l4: bytes, frag_size: int,
+                   ident: int, hop_limit: int = 64) -> list:
+    """The IPv6 packets (RFC 8200 4.5) carrying `l4` in fragments of frag_size bytes
+    (a multiple of 8), in offset order."""
+    assert frag_size % 8 == 0
+    return [ipv6_fragment(src, dst, proto, l4[off:off + frag_size], off,
+                          off + frag_size < len(l4), ident, hop_limit)
+            for off in range(0, len(l4), frag_size)]
+
+
+def ip_fragments(src: str, dst: str, proto: int, l4: bytes, frag_size: int,
+                 ident: int) -> list:
+    """IPv4 or IPv6 fragments of `l4`, by the address family of `src`."""
+    if ipaddress.ip_address(src).version == 4:
+        return ipv4_fragments(src, dst, proto, l4, frag_size, ident)
+    return ipv6_fragments(src, dst, proto, l4, frag_size, ident)
 
 
 def ipv6_ext_header(next_header: int) -> bytes:
@@ -468,6 +515,95 @@ def client_hello(o: HelloOptions) -> bytes:
     return record
 
 
+def tls_split_records(record: bytes, sizes: Sequence[int]) -> bytes:
+    """Re-frame the handshake carried by the TLS record `record` as several
+    handshake records (record-layer fragmentation, RFC 8446 5.1): record i carries
+    sizes[i] bytes of the handshake message. Each
+    record keeps the original legacy_record_version. Bytes left after the given
+    sizes go in one more record."""
+    assert record[0] == 22
+    version, handshake = record[1:3], record[5:]
+    out, off = b"", 0
+    for n in sizes:
+        if off >= len(handshake):
+            break
+        chunk = handshake[off:off + n]
+        out += u8(22) + version + vec16(chunk)     # ContentType handshake, version, fragment
+        off += len(chunk)
+    if off < len(handshake):
+        out += u8(22) + version + vec16(handshake[off:])
+    return out
+
+
+def tls_record_count(stream: bytes) -> int:
+    """Number of TLS records in `stream` (whole records only)."""
+    n, off = 0, 0
+    while off + 5 <= len(stream):
+        off += 5 + struct.unpack("!H", stream[off + 3:off + 5])[0]
+        n += 1
+    return n
+
+
+def tls_records_even(record: bytes, n: int) -> bytes:
+    """The ClientHello record re-framed as n records of nearly equal size."""
+    hs = len(record) - 5
+    return tls_split_records(record, [ln for _o, ln in split_n(hs, n)])
+
+
+# ---------------------------------------------------------------------------
+# HTTP/1.x requests, DNS over TCP, opaque (MTProto-like) payloads
+# ---------------------------------------------------------------------------
+
+def http_request(host: Optional[str] = None, target: str = "/", method: str = "GET",
+                 version: str = "HTTP/1.1", hosts: Optional[Sequence[str]] = None,
+                 host_field: str = "Host",
+                 headers: Sequence = (("User-Agent", "mkpcap/1.0"), ("Accept", "*/*"))
+                 ) -> bytes:
+    """An HTTP/1.x request head (RFC 9112 3, 5): request-line, a Host field per
+    entry of `hosts` (or one for `host`; none when both are None), other fields,
+    the empty line. `host_field` spells the field name (case is free)."""
+    lines = [f"{method} {target} {version}"]                # request-line
+    hs = list(hosts) if hosts is not None else ([host] if host is not None else [])
+    first = True
+    for h in hs:
+        lines.append(f"{host_field if first else 'Host'}: {h}")   # field-name: value
+        first = False
+    for k, v in headers:
+        lines.append(f"{k}: {v}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def http_head_end(req: bytes) -> int:
+    """Bytes up to and including the empty line that ends the head."""
+    return req.index(b"\r\n\r\n") + 4
+
+
+def http_second_host_end(req: bytes) -> int:
+    """Offset just past the colon of the second Host field (where a parser knows
+    the field is a duplicate), or -1."""
+    low = req.lower()
+    first = low.find(b"\r\nhost:")
+    second = low.find(b"\r\nhost:", first + 1) if first >= 0 else -1
+    return second + len(b"\r\nhost:") if second >= 0 else -1
+
+
+def dns_tcp_frame(msg: bytes) -> bytes:
+    """A DNS message over TCP (RFC 1035 4.2.2, RFC 7766): 2-byte length prefix."""
+    return u16(len(msg)) + msg
+
+
+def opaque_bytes(n: int, seed: int) -> bytes:
+    """n reproducible bytes that are none of TLS, HTTP, DNS or QUIC from the first
+    byte on: like Telegram's obfuscated MTProto init (64 random bytes, RFC-less),
+    the first byte is forced to a value above 0x80 that is no token character, no
+    TLS content type and not 0xef (MTProto's abridged marker)."""
+    b = bytearray(deterministic_bytes(n, seed))
+    b[0] = 0x80 | (b[0] & 0x3F)            # 0x80..0xbf: not tchar, not 0x16, not long-header QUIC
+    if b[0] == 0xEF:
+        b[0] = 0x8F
+    return bytes(b)
+
+
 # ---------------------------------------------------------------------------
 # Segmentation helpers (offsets / lengths into the client's byte stream)
 # ---------------------------------------------------------------------------
@@ -533,6 +669,9 @@ class Sent:
     alpn: list = dataclasses.field(default_factory=list)
     ech: bool = False
     frames: list = dataclasses.field(default_factory=list)   # all frames carrying it
+    qtype: int = 0               # DNS: the question's type
+    records: int = 1             # TLS: records the ClientHello spans
+    meta: dict = dataclasses.field(default_factory=dict)     # hints for the tests
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -583,8 +722,8 @@ class Capture:
             fragments: Optional[tuple] = None, raw: Optional[bytes] = None) -> Sent:
         """One UDP DNS query (and optionally its answer, after it).
 
-        fragments: (frag_size, order) sends the IPv4 datagram as fragments in that
-        order (indices into the offset-ordered fragments); raw: DNS message bytes
+        fragments: (frag_size, order) sends the IPv4/IPv6 datagram as fragments in
+        that order (see add_l4); raw: DNS message bytes
         to send instead of a well-formed query for `name`."""
         v6 = ipaddress.ip_address(src).version == 6
         dst = dst or ("2620:fe::fe" if v6 else "9.9.9.9")
@@ -593,24 +732,13 @@ class Capture:
         q = raw if raw is not None else dns_query(name, qtype, txid=txid, edns=edns)
         dgram = udp(src, dst, sport, 53, q)
         if fragments:
-            size, order = fragments
-            self._ident += 1
-            pk = ipv4_fragments(src, dst, IPPROTO_UDP, dgram, size, self._ident)
-            frames = [self.add_frame(ethernet(mac_for(dst), mac_for(src), ETH_IPV4,
-                                              pk[i], vlans=vlans, pad=self.pad))
-                      for i in order]
-            got, f = set(), -1
-            for i, fr in zip(order, frames):       # complete when all have arrived
-                got.add(i)
-                if len(got) == len(pk):
-                    f = fr
-                    break
-            assert f > 0, "fragment order must include every fragment"
+            f, frames = self.add_l4(src, dst, IPPROTO_UDP, dgram, fragments, vlans)
         else:
             f = self.add_ip(src, dst, IPPROTO_UDP, dgram, vlans, ext_headers)
             frames = [f]
         s = Sent(label or f"dns {name}", "dns", "udp", src, sport, dst, 53,
-                 normalise(name), name, f, self.ts_of(f), frames=frames)
+                 normalise(name), name, f, self.ts_of(f), frames=frames,
+                 qtype=QTYPE[qtype] if isinstance(qtype, str) else qtype)
         self.sent.append(s)
         if answer:
             r = dns_response(q, answer)
@@ -660,6 +788,174 @@ class Capture:
         s = Sent(label or f"tls {sni}", "tls", "tcp", src, sport, dst, dport,
                  normalise(sni) if sni else "", sni or "", frame,
                  self.ts_of(frame) if frame > 0 else 0, list(o.alpn), o.ech, frames)
+        self.sent.append(s)
+        return s
+
+    # -- IP fragments, generic TCP / UDP flows -----------------------------------
+    def add_l4(self, src: str, dst: str, proto: int, l4: bytes,
+               fragments: Optional[tuple] = None, vlans=()) -> tuple:
+        """Append one L4 packet, whole or as IPv4/IPv6 fragments.
+
+        fragments: (frag_size, order); order is a list of indices into the
+        offset-ordered fragments (an index may repeat: a duplicate), "reverse",
+        or a function n -> list. Returns (frame at which the receiver has the
+        packet whole, [frames written])."""
+        if not fragments:
+            f = self.add_ip(src, dst, proto, l4, vlans)
+            return f, [f]
+        size, order = fragments
+        self._ident += 1
+        pk = ip_fragments(src, dst, proto, l4, size, self._ident)
+        if order is None:
+            order = list(range(len(pk)))
+        elif order == "reverse":
+            order = list(range(len(pk)))[::-1]
+        elif callable(order):
+            order = order(len(pk))
+        et = ETH_IPV4 if ipaddress.ip_address(src).version == 4 else ETH_IPV6
+        frames = [self.add_frame(ethernet(mac_for(dst), mac_for(src), et, pk[i],
+                                          vlans=vlans, pad=self.pad)) for i in order]
+        got, done = set(), -1
+        for i, fr in zip(order, frames):           # whole when every fragment is in
+            got.add(i)
+            if len(got) == len(pk):
+                done = fr
+                break
+        assert done > 0, "fragment order must include every fragment"
+        return done, frames
+
+    def tcp_conn(self, src: str, dst: str, dport: int, data: bytes, msgs: Sequence[dict],
+                 segments: Optional[Callable[[int], list]] = None, mss: int = 1460,
+                 sport: Optional[int] = None, close: bool = True,
+                 ip_frag: Optional[tuple] = None, vlans=(), handshake: bool = True) -> list:
+        """A TCP connection whose client sends the byte stream `data`, cut by
+        `segments` (total -> [(offset, length)] in emission order; default MSS
+        chunks), each data segment optionally sent as IP fragments (ip_frag, see
+        add_l4). msgs: what the stream carries, one dict per thing a receiver
+        decides on: proto, domain (normalised, "" for none), wire_name, end (the
+        stream prefix length at which it is decided; 0 = at the SYN), label and
+        optional alpn, ech, qtype, records, meta. Returns one Sent per msg, its
+        frame the one at which the receiver holds [0, end) contiguously."""
+        sport = sport or self.next_port()
+        cisn = (0x10000000 + len(self.packets) * 104729) & 0xFFFFFFFF
+        sisn = (0x80000000 + len(self.packets) * 130363) & 0xFFFFFFFF
+
+        def c(seq, ack, fl, pl=b"", opt=b"", frag=None):
+            return self.add_l4(src, dst, IPPROTO_TCP,
+                               tcp(src, dst, sport, dport, seq, ack, fl, pl, options=opt),
+                               frag, vlans)
+
+        def s_(seq, ack, fl, opt=b""):
+            return self.add_ip(dst, src, IPPROTO_TCP,
+                               tcp(dst, src, dport, sport, seq, ack, fl, options=opt),
+                               vlans)
+        syn_frame = c(cisn, 0, TCP_SYN, opt=SYN_OPTIONS)[0]               # SYN
+        if handshake:
+            s_(sisn, cisn + 1, TCP_SYN | TCP_ACK, opt=SYN_OPTIONS)        # SYN-ACK
+            c(cisn + 1, sisn + 1, TCP_ACK)                                # ACK
+        segs = segments(len(data)) if segments else split_mss(len(data), mss)
+        done_frames, all_frames = [], []
+        for off, ln in segs:                                              # client data
+            done, frs = c(cisn + 1 + off, sisn + 1, TCP_PSH | TCP_ACK,
+                          data[off:off + ln], frag=ip_frag)
+            done_frames.append(done)
+            all_frames += frs
+        end = cisn + 1 + len(data)
+        if close:
+            s_(sisn + 1, end, TCP_ACK)                                    # server ACK
+            s_(sisn + 1, end, TCP_FIN | TCP_ACK)                          # server FIN
+            c(end, sisn + 2, TCP_FIN | TCP_ACK)                           # client FIN
+            s_(sisn + 2, end + 1, TCP_ACK)                                # last ACK
+        out = []
+        for m in msgs:
+            if m["end"] == 0:
+                frame = syn_frame
+            else:
+                i = completion_index(segs, m["end"])
+                frame = done_frames[i] if i >= 0 else -1
+            sent = Sent(m.get("label", ""), m["proto"], "tcp", src, sport, dst, dport,
+                        m.get("domain", ""), m.get("wire_name", m.get("domain", "")),
+                        frame, self.ts_of(frame) if frame > 0 else 0,
+                        list(m.get("alpn", [])), m.get("ech", False), all_frames,
+                        m.get("qtype", 0), m.get("records", 1),
+                        dict(m.get("meta", {}), syn_frame=syn_frame))
+            self.sent.append(sent)
+            out.append(sent)
+        return out
+
+    def tls_conn(self, src: str, sni: Optional[str], dst: str = "203.0.113.10",
+                 dport: int = 443, hello: Optional[HelloOptions] = None,
+                 records: Optional[Sequence[int]] = None, n_records: int = 0,
+                 label: str = "", meta: Optional[dict] = None, **kw) -> Sent:
+        """A TCP connection carrying one ClientHello, optionally re-framed into
+        several TLS records (records: handshake bytes per record; n_records:
+        that many nearly equal records). Other keywords: see tcp_conn."""
+        o = dataclasses.replace(hello or HelloOptions(), sni=sni)
+        data = client_hello(o)
+        if records:
+            data = tls_split_records(data, records)
+        elif n_records > 1:
+            data = tls_records_even(data, n_records)
+        return self.tcp_conn(src, dst, dport, data, [dict(
+            proto="tls", domain=normalise(sni) if sni else "", wire_name=sni or "",
+            end=len(data), label=label or f"tls {sni}", alpn=list(o.alpn), ech=o.ech,
+            records=tls_record_count(data), meta=meta or {})], **kw)[0]
+
+    def http(self, src: str, request: bytes, domain: str, dst: str = "203.0.113.80",
+             dport: int = 80, label: str = "", meta: Optional[dict] = None, **kw) -> Sent:
+        """A TCP connection carrying one HTTP request head. domain: the name a
+        correct parser reports ("" for none). Decided at the end of the head, or
+        at the second Host field's colon for a duplicate Host."""
+        meta = dict(meta or {})
+        end = http_head_end(request)
+        dup = http_second_host_end(request)
+        if dup > 0:
+            end = dup
+            meta.setdefault("malformed", "duplicate_host")
+        return self.tcp_conn(src, dst, dport, request, [dict(
+            proto="http", domain=domain, wire_name=domain, end=end,
+            label=label or f"http {domain or '-'}", meta=meta)], **kw)[0]
+
+    def dns_tcp(self, src: str, questions: Sequence, dst: str = "9.9.9.9",
+                dport: int = 53, label: str = "", **kw) -> list:
+        """A TCP connection carrying several length-prefixed DNS queries, one per
+        (name, qtype) in `questions`; each is decided when its last byte is in."""
+        data, msgs = b"", []
+        for i, (name, qtype) in enumerate(questions):
+            q = dns_query(name, qtype, txid=(0x4000 + i * 31 + len(self.packets)) & 0xFFFF)
+            data += dns_tcp_frame(q)
+            msgs.append(dict(proto="dns", domain=normalise(name), wire_name=name,
+                             end=len(data), qtype=QTYPE[qtype] if isinstance(qtype, str)
+                             else qtype, label=f"{label or 'dns/tcp'} #{i} {name}"))
+        return self.tcp_conn(src, dst, dport, data, msgs, **kw)
+
+    def opaque_tcp(self, src: str, dst: str, dport: int = 443, n: int = 64, seed: int = 1,
+                   label: str = "", proto: str = "ip", **kw) -> Sent:
+        """A TCP connection whose first client bytes are no known protocol
+        (obfuscated-MTProto-like): decided on its first byte."""
+        data = opaque_bytes(n, seed)
+        return self.tcp_conn(src, dst, dport, data, [dict(
+            proto=proto, domain="", end=1, label=label or f"opaque tcp {dst}")], **kw)[0]
+
+    def udp_flow(self, src: str, dst: str, dport: int, payloads: Sequence[bytes],
+                 proto: str = "ip", domain: str = "", sport: Optional[int] = None,
+                 label: str = "", fragments: Optional[tuple] = None, reply: bool = True
+                 ) -> Sent:
+        """A UDP flow: the client's datagrams (the first one optionally as IP
+        fragments) and one server reply; decided on the first datagram."""
+        sport = sport or self.next_port()
+        first, frames = -1, []
+        for i, pl in enumerate(payloads):
+            done, frs = self.add_l4(src, dst, IPPROTO_UDP, udp(src, dst, sport, dport, pl),
+                                    fragments if i == 0 else None)
+            frames += frs
+            if first < 0:
+                first = done
+            if i == 0 and reply:
+                self.add_ip(dst, src, IPPROTO_UDP,
+                            udp(dst, src, dport, sport, deterministic_bytes(40, sport)))
+        s = Sent(label or f"udp {dst}:{dport}", proto, "udp", src, sport, dst, dport,
+                 domain, domain, first, self.ts_of(first), frames=frames)
         self.sent.append(s)
         return s
 
@@ -924,9 +1220,239 @@ SCENARIOS: dict = {
 }
 
 
+# ---------------------------------------------------------------------------
+# Evasion scenarios (issue 4): HTTP Host, DNS over TCP, TLS record fragmentation,
+# IP fragments, ECH, HTTPS/SVCB, DoH/DoT/DoQ, ip: rules, nameless handshakes.
+# Kept apart from SCENARIOS: their Sent records use protos http / ip too.
+# ---------------------------------------------------------------------------
+
+TELEGRAM_V4 = "149.154.167.50"        # ip:149.154.160.0/20
+TELEGRAM_V4_B = "91.108.4.10"         # ip:91.108.4.0/22
+TELEGRAM_V4_C = "91.108.8.3"          # ip:91.108.8.0/22
+TELEGRAM_V6 = "2001:b28:f23d::a"      # ip:2001:b28:f23d::/48
+TELEGRAM_V6_B = "2001:67c:4e8::5"     # ip:2001:67c:4e8::/48
+UNLISTED_V4 = "203.0.113.200"
+UNLISTED_V6 = "2001:db8::200"
+
+
+def sc_http(c: Capture) -> None:
+    """HTTP/1.1 requests: Host on port 80 and other ports, Host across segments,
+    absolute-form target, case, duplicate Host, no Host, unmanaged, IPv6."""
+    c.http(MANAGED_V4, http_request("www.tiktok.com"), "www.tiktok.com",
+           label="http host tiktok port 80")
+    c.http(MANAGED_V4, http_request("www.tiktok.com:8080"), "www.tiktok.com", dport=8080,
+           label="http host with port, port 8080")
+    c.http(MANAGED_V4, http_request("king.com"), "king.com", dport=8443,
+           label="http any port 8443")
+    req = http_request("www.instagram.com", target="/explore/")
+    cut = req.index(b"instagram") + 3                        # inside the Host value
+    c.http(MANAGED_V4, req, "www.instagram.com",
+           segments=lambda n: [(0, 10), (10, cut - 10), (cut, n - cut)],
+           label="http host across 3 segments")
+    c.http(MANAGED_V4, http_request("www.wikipedia.org",
+                                    target="http://www.netflix.com/browse"),
+           "www.netflix.com", label="http absolute-form target wins (listed)")
+    c.http(MANAGED_V4, http_request("www.tiktok.com",
+                                    target="http://www.wikipedia.org/"),
+           "www.wikipedia.org", label="http absolute-form target wins (neutral)")
+    c.http(MANAGED_V4, http_request("WWW.TikTok.COM", host_field="host"),
+           "www.tiktok.com", label="http lower-case field, mixed-case host")
+    c.http(MANAGED_V4, http_request("olvid.io"), "olvid.io", label="http allow-list olvid")
+    c.http(MANAGED_V4, http_request("www.facebook.com"), "www.facebook.com",
+           label="http log app facebook")
+    c.http(MANAGED_V4, http_request(hosts=["www.tiktok.com", "www.wikipedia.org"]),
+           "www.tiktok.com", label="http duplicate host, listed first")
+    c.http(MANAGED_V4, http_request(hosts=["www.wikipedia.org", "www.tiktok.com"]),
+           "www.wikipedia.org", label="http duplicate host, listed second")
+    c.http(MANAGED_V4, http_request(None), "", dst="203.0.113.81",
+           label="http/1.1 no host, unlisted address")
+    c.http(MANAGED_V4, http_request(None), "", dst=TELEGRAM_V4,
+           label="http/1.1 no host, telegram address")
+    c.http(MANAGED_V4, http_request("dns.google", target="/dns-query?dns=AAAB"),
+           "dns.google", label="http doh name")
+    c.http(UNMANAGED_V4, http_request("www.tiktok.com"), "www.tiktok.com",
+           label="http unmanaged tiktok")
+    c.http(MANAGED_V6, http_request("www.netflix.com"), "www.netflix.com",
+           dst="2001:db8::80", label="http v6 netflix")
+
+
+def sc_dns_tcp(c: Capture) -> None:
+    """DNS over TCP: several messages in one segment, one message across segments,
+    a cut inside a length prefix, IPv6, an HTTPS query."""
+    c.dns_tcp(MANAGED_V4, [("www.tiktok.com", "A"), ("www.wikipedia.org", "A"),
+                           ("www.netflix.com", "AAAA")],
+              segments=lambda n: [(0, n)], label="dns/tcp 3 msgs 1 segment")
+    c.dns_tcp(MANAGED_V4, [("web.whatsapp.com", "A")],
+              segments=lambda n: split_n(n, 3), label="dns/tcp 1 msg 3 segments")
+    def cut_in_prefix(n):
+        first = 2 + len(dns_query("www.instagram.com"))      # end of message 0
+        return [(0, first + 1), (first + 1, n - first - 1)]  # cut inside prefix 1
+    c.dns_tcp(MANAGED_V4, [("www.instagram.com", "A"), ("tinder.com", "A")],
+              segments=cut_in_prefix, label="dns/tcp cut inside length prefix")
+    c.dns_tcp(MANAGED_V6, [("www.snapchat.com", "AAAA"), ("olvid.io", "AAAA")],
+              dst="2620:fe::fe", label="dns/tcp v6")
+    c.dns_tcp(MANAGED_V4, [("www.service-public.fr", "HTTPS"), ("dns.google", "A")],
+              label="dns/tcp https + doh")
+
+
+def sc_tls_records(c: Capture) -> None:
+    """ClientHellos split over several TLS records, with TCP segmentation."""
+    c.tls_conn(MANAGED_V4, "www.tiktok.com", n_records=2, label="tls 2 records 1 segment",
+               segments=lambda n: [(0, n)])
+    c.tls_conn(MANAGED_V4, "www.netflix.com", n_records=5, mss=100,
+               label="tls 5 records mss 100")
+    c.tls_conn(MANAGED_V4, "www.instagram.com", records=[1, 3, 40],
+               segments=lambda n: reorder(split_n(n, 4), [3, 1, 0, 2]),
+               label="tls records 1,3,40,rest; 4 segments out of order")
+    c.tls_conn(MANAGED_V4, "www.snapchat.com", hello=HelloOptions(pq=True, grease=True),
+               n_records=3, mss=536, label="tls pq 3 records mss 536")
+    c.tls_conn(MANAGED_V6, "signal.org", n_records=4, dst="2001:db8::443", mss=200,
+               label="tls v6 4 records")
+    c.tls_conn(MANAGED_V4, "www.wikipedia.org", n_records=3, label="tls neutral 3 records")
+
+
+def sc_ip_fragments(c: Capture) -> None:
+    """IPv4 and IPv6 fragments of UDP datagrams and of TCP segments (DNS, TLS, HTTP,
+    DNS over TCP), in order, reversed and shuffled; with TCP segmentation too."""
+    long_name = "a" * 60 + "." + "b" * 60 + ".www.tiktok.com"
+    c.dns(MANAGED_V6, long_name, qtype="AAAA", edns=True, fragments=(64, None),
+          label="dns v6 fragments in order")
+    c.dns(MANAGED_V6, "www.netflix.com", qtype="AAAA", fragments=(16, "reverse"),
+          label="dns v6 fragments reversed")
+    c.dns(MANAGED_V4, "www.instagram.com", fragments=(8, lambda n: [2, 0, 3, 1] + list(range(4, n))),
+          label="dns v4 8-byte fragments shuffled")
+    c.tls_conn(MANAGED_V4, "www.tiktok.com", segments=lambda n: [(0, n)],
+               ip_frag=(256, "reverse"), label="tls v4 one segment in fragments reversed")
+    c.tls_conn(MANAGED_V6, "www.instagram.com", dst="2001:db8::444",
+               segments=lambda n: [(0, n)], ip_frag=(128, None),
+               label="tls v6 one segment in fragments")
+    c.tls_conn(MANAGED_V4, "www.snapchat.com", hello=HelloOptions(pq=True), mss=600,
+               ip_frag=(200, lambda n: list(range(n))[::-1]),
+               label="tls v4 pq 600-byte segments each fragmented reversed")
+    c.tls_conn(MANAGED_V6, "signal.org", n_records=3, mss=150, dst="2001:db8::445",
+               ip_frag=(64, "reverse"), label="tls v6 records+segments+fragments")
+    c.http(MANAGED_V4, http_request("www.tiktok.com"), "www.tiktok.com",
+           segments=lambda n: [(0, n)], ip_frag=(24, lambda n: [1, 0] + list(range(2, n))),
+           label="http v4 in fragments")
+    c.dns_tcp(MANAGED_V6, [("king.com", "AAAA"), ("tinder.com", "AAAA")],
+              dst="2620:fe::fe", ip_frag=(16, "reverse"), label="dns/tcp v6 fragments")
+    c.udp_flow(MANAGED_V4, TELEGRAM_V4_C, 1400, [opaque_bytes(300, 5)],
+               fragments=(64, "reverse"), label="udp telegram in fragments")
+
+
+def sc_ech(c: Capture) -> None:
+    """ClientHellos with encrypted_client_hello (outer SNI): neutral, listed,
+    allow-listed and log-app outer names, an exception device, over IPv6."""
+    e = HelloOptions(ech=True, grease=True)
+    c.tls_conn(MANAGED_V4, "cloudflare-ech.com", hello=e, label="ech neutral outer")
+    c.tls_conn(MANAGED_V4, "www.tiktok.com", hello=e, label="ech listed outer")
+    c.tls_conn(MANAGED_V4, "olvid.io", hello=e, label="ech allow-listed outer")
+    c.tls_conn(MANAGED_V4, "www.facebook.com", hello=e, label="ech log-app outer")
+    c.tls_conn(EXCEPTION_V4, "api.twitter.com", hello=e, label="ech exception device twitter")
+    c.tls_conn(MANAGED_V6, "public.example.net", hello=e, dst="2001:db8::443",
+               label="ech v6 neutral outer")
+    c.tls_conn(MANAGED_V4, "cloudflare-ech.com", hello=HelloOptions(ech=True, pq=True),
+               n_records=3, mss=300, label="ech pq 3 records segmented")
+    c.tls_conn(UNMANAGED_V4, "cloudflare-ech.com", hello=e, label="ech unmanaged")
+
+
+def sc_svcb(c: Capture) -> None:
+    """HTTPS (65) and SVCB (64) queries: neutral, listed, allow-listed, log app,
+    exception device, unmanaged, IPv6; an A query as control."""
+    c.dns(MANAGED_V4, "www.wikipedia.org", qtype="HTTPS", label="https neutral")
+    c.dns(MANAGED_V4, "_dns.resolver.arpa", qtype="SVCB", label="svcb neutral")
+    c.dns(MANAGED_V4, "www.tiktok.com", qtype="HTTPS", label="https listed")
+    c.dns(MANAGED_V4, "olvid.io", qtype="HTTPS", label="https allow-listed")
+    c.dns(MANAGED_V4, "www.facebook.com", qtype="HTTPS", label="https log app")
+    c.dns(EXCEPTION_V4, "api.twitter.com", qtype="HTTPS", label="https exception device")
+    c.dns(UNMANAGED_V4, "www.wikipedia.org", qtype="HTTPS", label="https unmanaged")
+    c.dns(MANAGED_V6, "www.service-public.fr", qtype="HTTPS", edns=True, label="https v6")
+    c.dns(MANAGED_V4, "www.wikipedia.org", qtype="A", label="a neutral control")
+
+
+def sc_doh_canary(c: Capture) -> None:
+    """Public resolver names (doh) and canary names, by DNS, TLS and HTTP;
+    near-misses of the exact canary entries."""
+    for d in ["dns.google", "mozilla.cloudflare-dns.com", "dns.quad9.net",
+              "doh.opendns.com", "dns.nextdns.io"]:
+        c.dns(MANAGED_V4, d, label=f"dns doh {d}")
+    for d in ["use-application-dns.net", "mask.icloud.com", "mask-h2.icloud.com"]:
+        c.dns(MANAGED_V4, d, label=f"dns canary {d}")
+    c.dns(MANAGED_V6, "mask.icloud.com", qtype="AAAA", label="dns canary v6")
+    for d in ["www.icloud.com", "x.use-application-dns.net", "google.com"]:
+        c.dns(MANAGED_V4, d, label=f"dns near-miss {d}")
+    c.tls_conn(MANAGED_V4, "dns.google", dst="8.8.8.8", label="tls doh dns.google")
+    c.tls_conn(MANAGED_V4, "cloudflare-dns.com", dst="1.1.1.1",
+               hello=HelloOptions(alpn=("h2",)), label="tls doh cloudflare-dns.com")
+    c.tls_conn(MANAGED_V4, "mask-h2.icloud.com", dst="17.248.1.1", label="tls canary")
+
+
+def sc_dot(c: Capture) -> None:
+    """Port 853: DNS over TLS (TCP) and DNS over QUIC (UDP), IPv4 and IPv6,
+    whatever the name; decided at the first client packet (the SYN for TCP)."""
+    c.tls_conn(MANAGED_V4, "dns.google", dst="8.8.8.8", dport=853, label="dot tcp dns.google")
+    c.tls_conn(MANAGED_V4, "www.wikipedia.org", dst="192.0.2.53", dport=853,
+               label="dot tcp neutral name")
+    c.tls_conn(MANAGED_V6, "dns.quad9.net", dst="2620:fe::fe", dport=853,
+               label="dot tcp v6")
+    c.tcp_conn(MANAGED_V4, "94.140.14.14", 853, opaque_bytes(80, 3),
+               [dict(proto="tls", domain="", end=0, label="dot tcp opaque")])
+    c.udp_flow(MANAGED_V4, "94.140.14.14", 853, [opaque_bytes(1200, 4), opaque_bytes(60, 8)],
+               proto="quic", label="doq udp")
+    c.udp_flow(MANAGED_V6, "2a10:50c0::ad1:ff", 853, [opaque_bytes(1200, 6)],
+               proto="quic", label="doq udp v6")
+    c.dns(MANAGED_V4, "www.tiktok.com", label="dns control after dot")
+
+
+def sc_telegram_ip(c: Capture) -> None:
+    """Nameless flows to Telegram's ip: ranges: MTProto-like TCP, plain UDP, a
+    hello without SNI; the same to unlisted addresses; a named hello to a listed
+    address (the name decides)."""
+    c.opaque_tcp(MANAGED_V4, TELEGRAM_V4, 443, seed=11, label="mtproto tcp 443 v4")
+    c.opaque_tcp(MANAGED_V4, TELEGRAM_V4_B, 80, seed=12, label="mtproto tcp 80 v4")
+    c.opaque_tcp(MANAGED_V4, TELEGRAM_V4, 5222, seed=13, mss=7, label="mtproto tcp 5222 small segments")
+    c.opaque_tcp(MANAGED_V6, TELEGRAM_V6, 443, seed=14, label="mtproto tcp v6")
+    c.opaque_tcp(MANAGED_V4, UNLISTED_V4, 443, seed=15, label="opaque tcp unlisted")
+    c.udp_flow(MANAGED_V4, TELEGRAM_V4_C, 1400, [opaque_bytes(120, 21), opaque_bytes(80, 22)],
+               label="udp telegram v4")
+    c.udp_flow(MANAGED_V6, TELEGRAM_V6_B, 1400, [opaque_bytes(120, 23)], label="udp telegram v6")
+    c.udp_flow(MANAGED_V4, UNLISTED_V4, 1400, [opaque_bytes(120, 24)], label="udp unlisted")
+    c.tls_conn(MANAGED_V4, None, dst=TELEGRAM_V4, label="tls no sni telegram")
+    c.tls_conn(MANAGED_V6, None, dst=TELEGRAM_V6, label="tls no sni telegram v6")
+    c.tls_conn(MANAGED_V4, "www.wikipedia.org", dst=TELEGRAM_V4,
+               label="tls neutral sni to telegram address")
+    c.tls_conn(MANAGED_V4, "telegram.org", dst=UNLISTED_V4, label="tls telegram name")
+
+
+def sc_no_sni(c: Capture) -> None:
+    """Handshakes and requests without a name to unlisted addresses."""
+    c.tls_conn(MANAGED_V4, None, dst="203.0.113.90", label="tls no sni")
+    c.tls_conn(MANAGED_V6, None, dst=UNLISTED_V6, hello=HelloOptions(pq=True),
+               label="tls no sni v6 pq")
+    c.tls_conn(MANAGED_V4, None, dst="203.0.113.91", hello=HelloOptions(alpn=()),
+               n_records=2, label="tls no sni 2 records")
+    c.http(MANAGED_V4, http_request(None, version="HTTP/1.1"), "", dst="203.0.113.92",
+           label="http/1.1 no host")
+    c.tls_conn(MANAGED_V4, "www.wikipedia.org", dst="203.0.113.93", label="tls neutral control")
+
+
+EVASION_SCENARIOS: dict = {
+    "http": sc_http,
+    "dns-tcp": sc_dns_tcp,
+    "tls-records": sc_tls_records,
+    "ip-fragments-ext": sc_ip_fragments,
+    "ech": sc_ech,
+    "svcb": sc_svcb,
+    "doh-canary": sc_doh_canary,
+    "dot": sc_dot,
+    "telegram-ip": sc_telegram_ip,
+    "no-sni": sc_no_sni,
+}
+
+
 def build(name: str) -> Capture:
     c = Capture()
-    SCENARIOS[name](c)
+    (SCENARIOS.get(name) or EVASION_SCENARIOS[name])(c)
     return c
 
 
@@ -935,7 +1461,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="print the scenario names")
     p = sub.add_parser("scenario", help="write one named scenario")
-    p.add_argument("name", choices=sorted(SCENARIOS))
+    p.add_argument("name", choices=sorted(SCENARIOS) + sorted(EVASION_SCENARIOS))
     p.add_argument("out")
     p.add_argument("--manifest", help="also write the Sent records as JSON")
     p = sub.add_parser("sample", help="write the bundled-sample-style capture")
@@ -943,7 +1469,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--manifest", help="also write the Sent records as JSON")
     a = ap.parse_args(argv)
     if a.cmd == "list":
-        for n, f in SCENARIOS.items():
+        for n, f in list(SCENARIOS.items()) + list(EVASION_SCENARIOS.items()):
             print(f"{n:22} {(f.__doc__ or '').splitlines()[0]}")
         return 0
     c = build("sample" if a.cmd == "sample" else a.name)

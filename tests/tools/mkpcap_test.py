@@ -131,9 +131,34 @@ def parse_dns_qname(msg):
 
 
 def is_fragment(frame):
+    if frame[12:14] == b"\x86\xdd":
+        return frame[14 + 6] == 44                 # IPv6 next header: Fragment
     if frame[12:14] != b"\x08\x00":
         return False
     return struct.unpack("!H", frame[20:22])[0] & 0x3FFF != 0
+
+
+def reassemble_ipv6(frames):
+    """(src, dst, proto, payload) from IPv6 fragment frames (any order)."""
+    parts, src, dst, proto = [], None, None, None
+    for fr in frames:
+        ip = fr[14:]
+        need(ip[0] >> 4 == 6 and ip[6] == 44, "IPv6 fragment header")
+        plen = struct.unpack("!H", ip[4:6])[0]
+        need(40 + plen == len(ip), "IPv6 payload length")
+        fh = ip[40:48]
+        proto = fh[0]
+        offm = struct.unpack("!H", fh[2:4])[0]
+        parts.append(((offm >> 3) * 8, bool(offm & 1), ip[48:]))
+        src = str(ipaddress.IPv6Address(ip[8:24]))
+        dst = str(ipaddress.IPv6Address(ip[24:40]))
+    parts.sort(key=lambda x: x[0])
+    data = b""
+    for off, _more, chunk in parts:
+        need(off == len(data), "contiguous fragments")
+        data += chunk
+    need(all(m for _o, m, _c in parts[:-1]) and not parts[-1][1], "M flags")
+    return src, dst, proto, data
 
 
 class R:
@@ -325,6 +350,60 @@ class HelloTest(unittest.TestCase):
         parse_client_hello(rec)
 
 
+class EvasionBuilderTest(unittest.TestCase):
+    def test_ipv6_fragments(self):
+        l4 = mkpcap.udp("fd00::10", "2620:fe::fe", 4000, 53, mkpcap.dns_query("a.example"))
+        pk = mkpcap.ipv6_fragments("fd00::10", "2620:fe::fe", 17, l4, 16, 0xABCDEF)
+        frames = [mkpcap.ethernet(b"\0" * 6, b"\0" * 6, mkpcap.ETH_IPV6, p) for p in pk]
+        src, dst, proto, data = reassemble_ipv6(frames[::-1])
+        self.assertEqual((proto, data), (17, l4))
+        self.assertEqual(inet_checksum(pseudo_header(src, dst, 17, len(data)) + data), 0)
+
+    def test_ipv4_fragment_offsets(self):
+        f = mkpcap.ipv4_fragment("10.0.0.1", "10.0.0.2", 17, b"x" * 8, 65528, False, 9)
+        self.assertEqual(struct.unpack("!H", f[6:8])[0], 65528 // 8)
+        self.assertEqual(inet_checksum(f[:20]), 0)
+
+    def test_tls_split_records(self):
+        rec = mkpcap.client_hello(mkpcap.HelloOptions(sni="www.tiktok.com"))
+        split = mkpcap.tls_split_records(rec, [1, 3, 40])
+        self.assertEqual(mkpcap.tls_record_count(split), 4)
+        hs, off = b"", 0
+        while off < len(split):
+            self.assertEqual(split[off:off + 3], b"\x16\x03\x01")
+            ln = struct.unpack("!H", split[off + 3:off + 5])[0]
+            hs += split[off + 5:off + 5 + ln]
+            off += 5 + ln
+        self.assertEqual(hs, rec[5:])
+        self.assertEqual(mkpcap.tls_record_count(mkpcap.tls_records_even(rec, 5)), 5)
+
+    def test_http_request(self):
+        r = mkpcap.http_request("a.example", target="/x")
+        self.assertTrue(r.startswith(b"GET /x HTTP/1.1\r\nHost: a.example\r\n"))
+        self.assertEqual(mkpcap.http_head_end(r), len(r))
+        self.assertEqual(mkpcap.http_second_host_end(r), -1)
+        d = mkpcap.http_request(hosts=["a.example", "b.example"])
+        self.assertEqual(d[:mkpcap.http_second_host_end(d)][-7:], b"\r\nHost:")
+        self.assertNotIn(b"Host", mkpcap.http_request(None))
+
+    def test_dns_tcp_and_opaque(self):
+        q = mkpcap.dns_query("a.example")
+        self.assertEqual(mkpcap.dns_tcp_frame(q), struct.pack("!H", len(q)) + q)
+        for seed in range(50):
+            b = mkpcap.opaque_bytes(64, seed)
+            self.assertTrue(0x80 <= b[0] < 0xC0 and b[0] != 0xEF)
+
+    def test_tcp_conn_completion_frames(self):
+        c = mkpcap.Capture()
+        sents = c.dns_tcp("10.0.0.1", [("a.example", "A"), ("b.example", "A")],
+                          segments=lambda n: mkpcap.split_mss(n, 1)[::-1])
+        self.assertEqual(sents[0].frame, sents[1].frame)     # both done by byte 0
+        s = c.opaque_tcp("10.0.0.1", "149.154.167.50", mss=1)
+        self.assertEqual(s.frame, s.frames[0])
+        s = c.tls_conn("10.0.0.1", None, dport=853)
+        self.assertEqual(s.meta["syn_frame"], s.frames[0] - 3)
+
+
 class ScenarioTest(unittest.TestCase):
     """Every scenario: all frames parse and verify, every Sent is where it says."""
 
@@ -402,6 +481,20 @@ class ScenarioTest(unittest.TestCase):
             src, dst = s.src_ip, s.dest_ip
             self.assertEqual(inet_checksum(pseudo_header(src, dst, 17, len(data)) + data), 0)
             self.assertEqual(parse_dns_qname(data[8:])[0], s.wire_name)
+
+    def test_evasion_scenarios_parse(self):
+        """Every whole frame of the evasion scenarios verifies; every Sent points at a
+        frame of the capture with its timestamp."""
+        for name in mkpcap.EVASION_SCENARIOS:
+            with self.subTest(scenario=name):
+                c = mkpcap.build(name)
+                packets = parse_pcap(c.to_bytes())
+                for _ts, fr in packets:
+                    if not is_fragment(fr):
+                        parse_frame(fr)
+                for s in c.sent:
+                    self.assertGreaterEqual(s.frame, 1)
+                    self.assertEqual(packets[s.frame - 1][0], s.ts_us)
 
     def test_padding_scenario(self):
         c = mkpcap.build("eth-padding")
