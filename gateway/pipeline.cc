@@ -100,7 +100,8 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
     return v;
   }
   if (pkt.l4_proto == kProtoUdp) {
-    if (flow->state == FlowState::kDecided) {
+    bool was_decided = flow->state == FlowState::kDecided;
+    if (was_decided) {
       absl::Span<const uint8_t> dcid = QuicDcid(pkt.payload);
       bool new_quic_dcid = flow->kind == StreamKind::kQuic && from_client && LooksLikeQuicInitial(pkt.payload) &&
                            !std::equal(dcid.begin(), dcid.end(), flow->quic_dcid, flow->quic_dcid + flow->quic_dcid_len);
@@ -111,6 +112,12 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
       }
     }
     HandleUdp(pkt, flow, ts_us, frame_no, &v);
+    if (was_decided && flow->state == FlowState::kDecided) {
+      // Not a new connection after all: the client's later packets to the
+      // server's chosen DCID (keys still from the first one) keep the flow's verdict.
+      v.action = std::max(v.action, static_cast<Action>(flow->action));
+      v.flow_final = true;
+    }
   } else {
     HandleTcp(pkt, flow, from_client, ts_us, frame_no, &v);
   }
