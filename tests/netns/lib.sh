@@ -255,7 +255,8 @@ kill9_vigie() {
 # dig from the client: dig_c SRC SERVER NAME [TYPE] [extra dig options]
 dig_c() {
   local src=$1 srv=$2 name=$3 type=${4:-A}; shift 4 2>/dev/null || shift $#
-  inc dig +time=2 +tries=1 -b "$src" @"$srv" "$name" "$type" "$@"
+  # Three tries, as a stub resolver makes: one lost datagram is not a verdict.
+  inc dig +time=2 +tries=3 -b "$src" @"$srv" "$name" "$type" "$@"
 }
 # curl from the client: curl_c SRC NAME [ADDR] [extra]: prints "exit=N time=S"
 curl_c() {
