@@ -35,7 +35,6 @@ namespace vigie {
   X(tcp_retransmissions, "TCP segments wholly inside data already held")                \
   X(tcp_overlap_conflicts, "TCP overlaps whose bytes differ from data held (first kept)") \
   X(tcp_reasm_cap_hit, "TCP streams that reached the reassembly cap undecided")         \
-  X(tcp_reasm_gaps_capped, "TCP streams with more holes than tracked")                  \
   X(tcp_reasm_pool_empty, "TCP streams not reassembled: buffer pool exhausted")         \
   X(dns_queries, "DNS query messages classified")                                       \
   X(dns_questions, "DNS questions classified")                                          \

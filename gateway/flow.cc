@@ -1,6 +1,7 @@
 #include "gateway/flow.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace vigie {
@@ -109,6 +110,64 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
   return &f;
 }
 
+namespace {
+// Held-bytes bitmap helpers (bit i of word i / 64 = byte i is held).
+constexpr uint64_t kAllOnes = ~uint64_t{0};
+
+// Sets bits [a, b).
+void SetBits(uint64_t* bits, uint32_t a, uint32_t b) {
+  if (a >= b) return;
+  uint32_t wa = a / 64, wb = (b - 1) / 64;
+  uint64_t first = kAllOnes << (a % 64);
+  uint64_t last = kAllOnes >> (63 - (b - 1) % 64);
+  if (wa == wb) {
+    bits[wa] |= first & last;
+    return;
+  }
+  bits[wa] |= first;
+  for (uint32_t w = wa + 1; w < wb; ++w) bits[w] = kAllOnes;
+  bits[wb] |= last;
+}
+
+// First position in [from, end) whose bit is `held`, or end.
+uint32_t FindBit(const uint64_t* bits, uint32_t from, uint32_t end, bool held) {
+  if (from >= end) return end;
+  uint32_t w = from / 64;
+  uint64_t v = held ? bits[w] : ~bits[w];
+  v &= kAllOnes << (from % 64);
+  uint32_t last = (end - 1) / 64;
+  while (v == 0) {
+    if (++w > last) return end;
+    v = held ? bits[w] : ~bits[w];
+  }
+  uint32_t pos = w * 64 + static_cast<uint32_t>(std::countr_zero(v));
+  return std::min(pos, end);
+}
+
+// Moves every bit up (shift > 0) or down (shift < 0) by |shift| positions;
+// bits moved in are clear, bits moved past either end are lost.
+void ShiftBits(uint64_t* bits, int64_t shift) {
+  constexpr int64_t n = kReassemblyBitmapWords;
+  if (shift > 0) {
+    int64_t ws = shift / 64, bs = shift % 64;
+    for (int64_t i = n - 1; i >= 0; --i) {
+      int64_t src = i - ws;
+      uint64_t v = src >= 0 ? bits[src] << bs : 0;
+      if (bs && src - 1 >= 0) v |= bits[src - 1] >> (64 - bs);
+      bits[i] = v;
+    }
+  } else if (shift < 0) {
+    int64_t ws = -shift / 64, bs = -shift % 64;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t src = i + ws;
+      uint64_t v = src < n ? bits[src] >> bs : 0;
+      if (bs && src + 1 < n) v |= bits[src + 1] << (64 - bs);
+      bits[i] = v;
+    }
+  }
+}
+}  // namespace
+
 int32_t FlowTable::TakeBuffer() {
   if (!free_buffers_.empty()) {
     int32_t b = free_buffers_.back();
@@ -116,88 +175,62 @@ int32_t FlowTable::TakeBuffer() {
     return b;
   }
   if (buffer_count_ >= opts_.reassembly_buffers) return -1;
-  pool_.push_back(std::make_unique<uint8_t[]>(kReassemblyCap));
+  // Value-initialized: the bitmap starts clear (Release keeps it so).
+  pool_.push_back(std::make_unique<uint64_t[]>(kPoolEntryBytes / 8));
   return static_cast<int32_t>(buffer_count_++);
 }
 
 void FlowTable::Release(Flow* flow) {
   TcpStream& s = flow->stream;
-  if (s.buffer >= 0) free_buffers_.push_back(s.buffer);
+  if (s.buffer >= 0) {
+    // Clear the bits this stream may have set, so the buffer is reused clean.
+    std::memset(BufferBits(s.buffer), 0, (s.high + 63) / 64 * sizeof(uint64_t));
+    free_buffers_.push_back(s.buffer);
+  }
   s.buffer = -1;
   s.contiguous = 0;
-  s.holes = 0;
+  s.high = 0;
 }
 
-bool FlowTable::Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf) {
-  // Held: [0, contiguous) and the hole-separated ranges. Copy the rest; compare
-  // what overlaps (first received wins, as most stacks keep).
+bool FlowTable::Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf,
+                       uint64_t* bits) {
+  // Held bytes are those whose bit is set. Copy the rest; compare what
+  // overlaps (first received wins, as most stacks keep).
   bool conflict = false;
   bool fresh = false;
   uint32_t cur = start;
-  auto visit_held = [&](uint32_t hs, uint32_t he) {
-    if (he <= cur || hs >= end) return;
-    if (hs > cur) {
-      std::memcpy(buf + cur, bytes + (cur - start), hs - cur);
+  while (cur < end) {
+    uint32_t held = FindBit(bits, cur, end, true);
+    if (held > cur) {
+      std::memcpy(buf + cur, bytes + (cur - start), held - cur);
+      SetBits(bits, cur, held);
       fresh = true;
     }
-    uint32_t os = std::max(cur, hs), oe = std::min(end, he);
-    if (std::memcmp(buf + os, bytes + (os - start), oe - os) != 0) conflict = true;
-    cur = std::max(cur, he);
-  };
-  visit_held(0, s.contiguous);
-  for (int i = 0; i < s.holes && cur < end; ++i) visit_held(s.ranges[i].first, s.ranges[i].second);
-  if (cur < end) {
-    std::memcpy(buf + cur, bytes + (cur - start), end - cur);
-    fresh = true;
+    if (held >= end) break;
+    uint32_t he = FindBit(bits, held, end, false);
+    if (std::memcmp(buf + held, bytes + (held - start), he - held) != 0) conflict = true;
+    cur = he;
   }
   if (conflict) counters_->Inc(Counter::k_tcp_overlap_conflicts);
   if (!fresh) {
     counters_->Inc(Counter::k_tcp_retransmissions);
     return false;
   }
-  // Merge [start, end) into the ranges, then absorb into the contiguous prefix.
-  std::pair<uint32_t, uint32_t> merged[kMaxStreamHoles + 1];
-  int n = 0;
-  bool placed = false;
-  auto push = [&](std::pair<uint32_t, uint32_t> r) {
-    if (n > 0 && r.first <= merged[n - 1].second) {
-      merged[n - 1].second = std::max(merged[n - 1].second, r.second);
-    } else {
-      merged[n++] = r;
-    }
-  };
-  for (int i = 0; i < s.holes; ++i) {
-    if (!placed && start < s.ranges[i].first) {
-      push({start, end});
-      placed = true;
-    }
-    push(s.ranges[i]);
-  }
-  if (!placed) push({start, end});
-  int first = 0;
-  while (first < n && merged[first].first <= s.contiguous) {
-    s.contiguous = std::max(s.contiguous, merged[first].second);
-    ++first;
-  }
-  s.holes = static_cast<uint8_t>(n - first);
-  for (int i = 0; i < s.holes; ++i) s.ranges[i] = merged[first + i];
+  s.high = std::max(s.high, end);
+  // Extend the contiguous prefix over the held bytes that now follow it.
+  s.contiguous = FindBit(bits, s.contiguous, s.high, false);
   return true;
 }
 
 namespace {
-// Moves every byte held in `buf` up by `shift` (an earlier segment arrived
-// while offset 0 was a guess); what was the contiguous prefix becomes the
-// first held range. False, changing nothing, if it would not fit.
-bool ShiftHeld(TcpStream& s, uint8_t* buf, uint32_t shift) {
-  uint32_t high = s.holes ? s.ranges[s.holes - 1].second : s.contiguous;
-  int extra = s.contiguous > 0 ? 1 : 0;
-  if (int64_t{shift} + high > int64_t{kReassemblyCap} || s.holes + extra > kMaxStreamHoles) return false;
-  std::memmove(buf + shift, buf, high);
-  for (int i = s.holes - 1; i >= 0; --i) {
-    s.ranges[i + extra] = {s.ranges[i].first + shift, s.ranges[i].second + shift};
-  }
-  if (extra) s.ranges[0] = {shift, shift + s.contiguous};
-  s.holes = static_cast<uint8_t>(s.holes + extra);
+// Moves every byte held in `buf` (and its bits) up by `shift` (an earlier
+// segment arrived while offset 0 was a guess); the contiguous prefix becomes
+// held bytes past a gap. False, changing nothing, if it would not fit.
+bool ShiftHeld(TcpStream& s, uint8_t* buf, uint64_t* bits, uint32_t shift) {
+  if (int64_t{shift} + s.high > int64_t{kReassemblyCap}) return false;
+  std::memmove(buf + shift, buf, s.high);
+  ShiftBits(bits, shift);
+  s.high += shift;
   s.contiguous = 0;
   return true;
 }
@@ -223,11 +256,11 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
     // Offset 0 may move back only while it is a guess: no SYN seen and
     // nothing consumed yet (else this is a retransmission of old bytes).
     bool may_rebase = !s.syn_seen && !s.base_fixed && -off <= int64_t{kReassemblyCap};
-    if (may_rebase && s.contiguous == 0 && s.buffer < 0 && s.holes == 0) {
+    if (may_rebase && s.contiguous == 0 && s.buffer < 0 && s.high == 0) {
       // No SYN seen and nothing held: this earlier segment becomes offset 0.
       s.base_seq = seq;
       off = 0;
-    } else if (may_rebase && s.buffer >= 0 && ShiftHeld(s, BufferData(s.buffer), static_cast<uint32_t>(-off))) {
+    } else if (may_rebase && s.buffer >= 0 && ShiftHeld(s, BufferData(s.buffer), BufferBits(s.buffer), static_cast<uint32_t>(-off))) {
       // No SYN seen and later bytes held: they were shifted up; rebase.
       s.base_seq = seq;
       off = 0;
@@ -247,7 +280,7 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
   uint32_t end = static_cast<uint32_t>(std::min<int64_t>(off + int64_t(data.size()), kReassemblyCap));
   if (off + int64_t(data.size()) > kReassemblyCap) s.cap_hit = true;
   ++s.segments;
-  if (s.buffer < 0 && s.contiguous == 0 && s.holes == 0 && start == 0) {
+  if (s.buffer < 0 && s.contiguous == 0 && s.high == 0 && start == 0) {
     *in_place = true;
     return data.first(end);
   }
@@ -260,18 +293,8 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
   }
   uint8_t* buf = BufferData(s.buffer);
   uint32_t before = s.contiguous;
-  if (start > s.contiguous && s.holes == kMaxStreamHoles) {
-    bool fits = false;
-    for (int i = 0; i < s.holes; ++i) fits |= start <= s.ranges[i].second && end >= s.ranges[i].first;
-    if (!fits) {
-      // Counted once per stream (the counter says how many streams hit it).
-      if (!s.gaps_capped) counters_->Inc(Counter::k_tcp_reasm_gaps_capped);
-      s.gaps_capped = true;
-      return {};
-    }
-  }
   counters_->Inc(Counter::k_tcp_segments_buffered);
-  if (!Insert(s, start, end, data.data(), buf)) {
+  if (!Insert(s, start, end, data.data(), buf, BufferBits(s.buffer))) {
     --s.segments;
     return {};
   }
@@ -289,8 +312,12 @@ bool FlowTable::Retain(Flow* flow, absl::Span<const uint8_t> in_place) {
     counters_->Inc(Counter::k_tcp_reasm_pool_empty);
     return false;
   }
-  std::memcpy(BufferData(s.buffer), in_place.data(), in_place.size());
-  s.contiguous = static_cast<uint32_t>(in_place.size());
+  uint32_t n = static_cast<uint32_t>(in_place.size());
+  uint64_t* bits = BufferBits(s.buffer);
+  std::memcpy(BufferData(s.buffer), in_place.data(), n);
+  SetBits(bits, 0, n);
+  s.high = std::max(s.high, n);
+  s.contiguous = FindBit(bits, n, s.high, false);
   counters_->Inc(Counter::k_tcp_segments_buffered);
   return true;
 }
@@ -303,10 +330,10 @@ void FlowTable::Consume(Flow* flow, uint32_t n) {
   if (s.buffer < 0) return;  // in place: nothing held
   n = std::min(n, s.contiguous);
   uint8_t* buf = BufferData(s.buffer);
-  uint32_t high = s.holes ? s.ranges[s.holes - 1].second : s.contiguous;
-  std::memmove(buf, buf + n, high - n);
+  std::memmove(buf, buf + n, s.high - n);
+  ShiftBits(BufferBits(s.buffer), -int64_t{n});
   s.contiguous -= n;
-  for (int i = 0; i < s.holes; ++i) s.ranges[i].first -= n, s.ranges[i].second -= n;
+  s.high -= n;
 }
 
 }  // namespace vigie

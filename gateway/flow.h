@@ -9,8 +9,11 @@
 //   - a stream is reassembled into one of `reassembly_buffers` fixed buffers of
 //     kReassemblyCap bytes, taken only when a message does not fit in the
 //     first segment; past the cap the stream is decided as it is
-//     (tcp_reasm_cap_hit); when no buffer is free, tcp_reasm_pool_empty;
-//   - at most kMaxStreamHoles out-of-order holes are tracked.
+//     (tcp_reasm_cap_hit); when no buffer is free, tcp_reasm_pool_empty.
+// Each buffer carries a bitmap of the bytes it holds (one bit per byte of the
+// buffer: kReassemblyBitmapWords * 8 bytes, about 2 KiB, allocated with the
+// buffer), so segments of any size may arrive in any order up to the cap;
+// a pool buffer thus costs kReassemblyCap + ~2 KiB.
 // Overlapping bytes keep what arrived first; a differing retransmission is
 // counted (tcp_overlap_conflicts).
 //
@@ -33,8 +36,8 @@ namespace vigie {
 // The ClientHello cap (classifiers/tls.h) is 16 KiB of handshake; with record
 // headers that is what a stream may need before it is decided.
 inline constexpr uint32_t kReassemblyCap = 16384 + 5 * 4;
-// Out-of-order ranges tracked per stream beyond the contiguous prefix.
-inline constexpr int kMaxStreamHoles = 16;
+// 64-bit words of the held-bytes bitmap kept after each reassembly buffer.
+inline constexpr uint32_t kReassemblyBitmapWords = (kReassemblyCap + 63) / 64;
 
 struct FlowKey {
   IpAddress a, b;  // canonical order: (a, pa) < (b, pb)
@@ -65,13 +68,11 @@ struct TcpStream {
   uint32_t base_seq = 0;     // sequence number of offset 0
   int32_t buffer = -1;       // reassembly pool slot, -1 = none
   uint32_t contiguous = 0;   // bytes [0, contiguous) are held
-  uint8_t holes = 0;         // entries used in `ranges`
+  uint32_t high = 0;         // end of the highest byte held in the buffer (>= contiguous)
   uint16_t segments = 0;     // segments that brought new bytes
   bool cap_hit = false;
-  bool gaps_capped = false;  // a segment was refused: more holes than tracked
   bool syn_seen = false;
   bool base_fixed = false;   // bytes were consumed: offset 0 can no longer move back
-  std::pair<uint32_t, uint32_t> ranges[kMaxStreamHoles];  // held beyond contiguous, sorted
 };
 
 struct Flow {
@@ -140,10 +141,15 @@ class FlowTable {
   void Unlink(uint32_t i);
   void PushBack(uint32_t i);
   void Remove(uint32_t i);
-  uint8_t* BufferData(int32_t slot) { return pool_[size_t(slot)].get(); }
+  // A pool entry: kReassemblyCap data bytes, then the held-bytes bitmap
+  // (uint64_t words; the data size is a multiple of 4, padded to 8).
+  static constexpr size_t kBitmapOffset = (size_t{kReassemblyCap} + 7) / 8 * 8;
+  static constexpr size_t kPoolEntryBytes = kBitmapOffset + size_t{kReassemblyBitmapWords} * 8;
+  uint8_t* BufferData(int32_t slot) { return reinterpret_cast<uint8_t*>(pool_[size_t(slot)].get()); }
+  uint64_t* BufferBits(int32_t slot) { return pool_[size_t(slot)].get() + kBitmapOffset / 8; }
   int32_t TakeBuffer();
   // Copies [start, end) of the stream (bytes) into the buffer where not yet held.
-  bool Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf);
+  bool Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf, uint64_t* bits);
 
   FlowTableOptions opts_;
   Counters* counters_;
@@ -153,7 +159,8 @@ class FlowTable {
   absl::flat_hash_map<FlowKey, uint32_t> index_;
   uint32_t head_[2] = {kNil, kNil}, tail_[2] = {kNil, kNil};  // LRU per class: 0 TCP, 1 other
   // Reassembly buffers, allocated on first use and then reused.
-  std::vector<std::unique_ptr<uint8_t[]>> pool_;
+  // Each is kPoolEntryBytes (data, then bitmap), as uint64_t for alignment.
+  std::vector<std::unique_ptr<uint64_t[]>> pool_;
   size_t buffer_count_ = 0;
   std::vector<int32_t> free_buffers_;
 };

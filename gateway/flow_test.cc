@@ -345,29 +345,42 @@ TEST(TcpReassemblyTest, RandomShufflesOfOneByteSegments) {
       Bytes got = h.At(s, i, 1);
       ASSERT_TRUE(std::equal(got.begin(), got.end(), s.begin()));
     }
-    // More holes than tracked: some bytes were refused (counted); the peer
-    // retransmits them, in order.
-    for (size_t i = 0; i < s.size() && h.last_.size() < s.size(); ++i) h.At(s, i, 1);
+    // Every byte was kept: the whole stream is exposed once the last gap
+    // fills, with no retransmission needed.
     EXPECT_EQ(h.last_, s);
-    EXPECT_GT(h.counters_.Get(Counter::k_tcp_reasm_gaps_capped), 0u);
+    EXPECT_EQ(h.counters_.Get(Counter::k_tcp_retransmissions), 0u);
   }
 }
 
-TEST(TcpReassemblyTest, ShufflesWithinTheHoleBoundComplete) {
+TEST(TcpReassemblyTest, RandomShufflesOfMixedSizeOverlappingSegments) {
   std::mt19937 rng(7);
   for (int round = 0; round < 50; ++round) {
     SCOPED_TRACE(round);
-    StreamHarness h;
-    Bytes s = StreamBytes(256, round);
-    h.want_ = s.size();
-    std::vector<size_t> order(s.size());
-    std::iota(order.begin(), order.end(), 0);
-    for (size_t w = 0; w < order.size(); w += kMaxStreamHoles) {
-      std::shuffle(order.begin() + w, order.begin() + std::min(order.size(), w + kMaxStreamHoles), rng);
+    for (bool syn : {true, false}) {
+      SCOPED_TRACE(syn);
+      StreamHarness h(FlowTableOptions{}, syn);
+      h.base_ = syn ? kIsn + 1 : 9000;
+      Bytes s = StreamBytes(1000 + rng() % 3000, round);
+      h.want_ = s.size();
+      // Segments of 1 to 200 bytes, some overlapping their neighbours.
+      std::vector<std::pair<size_t, size_t>> segs;
+      for (size_t off = 0; off < s.size();) {
+        size_t len = std::min<size_t>(1 + rng() % 200, s.size() - off);
+        size_t back = std::min<size_t>(off, rng() % 4 == 0 ? rng() % 30 : 0);
+        segs.push_back({off - back, len + back});
+        off += len;
+      }
+      std::shuffle(segs.begin(), segs.end(), rng);
+      for (auto [off, len] : segs) {
+        Bytes got = h.At(s, off, len);
+        // Without a SYN, offset 0 is a guess until the earliest bytes arrive.
+        if (syn) {
+          ASSERT_TRUE(std::equal(got.begin(), got.end(), s.begin()));
+        }
+      }
+      EXPECT_EQ(h.last_, s);
+      EXPECT_EQ(h.counters_.Get(Counter::k_tcp_overlap_conflicts), 0u);
     }
-    for (size_t i : order) h.At(s, i, 1);
-    EXPECT_EQ(h.last_, s);
-    EXPECT_EQ(h.counters_.Get(Counter::k_tcp_reasm_gaps_capped), 0u);
   }
 }
 
@@ -427,9 +440,10 @@ TEST(TcpReassemblyTest, SegmentBridgingSeveralHoles) {
   h.At(s, 10, 10);
   h.At(s, 30, 10);
   h.At(s, 50, 10);
-  EXPECT_EQ(h.flow_->stream.holes, 3);
+  EXPECT_EQ(h.flow_->stream.high, 60u);
   EXPECT_TRUE(h.At(s, 15, 40).empty());  // bridges all three, still a gap at [0, 10)
-  EXPECT_EQ(h.flow_->stream.holes, 1);
+  EXPECT_EQ(h.flow_->stream.contiguous, 0u);
+  EXPECT_EQ(h.counters_.Get(Counter::k_tcp_retransmissions), 0u);
   EXPECT_EQ(h.At(s, 0, 10), Bytes(s.begin(), s.begin() + 60));
   EXPECT_EQ(h.At(s, 60, 40), s);
 }
@@ -470,28 +484,58 @@ TEST(TcpReassemblyTest, FirstSegmentLargerThanTheCapIsCut) {
   EXPECT_TRUE(h.table_.Retain(h.flow_, got));
 }
 
-TEST(TcpReassemblyTest, MaxStreamHolesBound) {
+// No bound on holes: 1-byte segments in a fully shuffled (seeded) order all
+// reassemble; only the cap refuses bytes.
+TEST(TcpReassemblyTest, FullyShuffledOneByteSegmentsReassemble) {
+  std::mt19937 rng(20261123);
   StreamHarness h;
-  Bytes s = StreamBytes(200);
+  Bytes s = StreamBytes(4000);
   h.want_ = s.size();
-  for (int i = 0; i < kMaxStreamHoles; ++i) EXPECT_TRUE(h.At(s, 2 * i + 1, 1).empty());
-  EXPECT_EQ(h.flow_->stream.holes, kMaxStreamHoles);
-  EXPECT_EQ(h.counters_.Get(Counter::k_tcp_reasm_gaps_capped), 0u);
-  // A 17th separate range is refused and counted.
-  EXPECT_TRUE(h.At(s, 100, 1).empty());
-  EXPECT_EQ(h.counters_.Get(Counter::k_tcp_reasm_gaps_capped), 1u);
-  EXPECT_EQ(h.flow_->stream.holes, kMaxStreamHoles);
-  // Another refused range on the same stream: the stream is counted once.
-  EXPECT_TRUE(h.At(s, 120, 1).empty());
-  EXPECT_EQ(h.counters_.Get(Counter::k_tcp_reasm_gaps_capped), 1u);
-  // Bytes touching a held range are still taken.
-  EXPECT_TRUE(h.At(s, 2 * kMaxStreamHoles, 1).empty());
-  EXPECT_EQ(h.counters_.Get(Counter::k_tcp_reasm_gaps_capped), 1u);
-  // Filling the first gap always works.
-  EXPECT_EQ(h.At(s, 0, 1).size(), 2u);
-  // Then the rest in order.
-  for (size_t i = 2; i < s.size(); ++i) h.At(s, i, 1);
-  EXPECT_EQ(h.last_, s);
+  std::vector<size_t> order(s.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  if (order.front() == 0) std::swap(order.front(), order.back());  // not in place
+  for (size_t k = 0; k + 1 < order.size(); ++k) {
+    Bytes got = h.At(s, order[k], 1);
+    ASSERT_TRUE(std::equal(got.begin(), got.end(), s.begin()));
+    ASSERT_LT(got.size(), s.size());
+  }
+  EXPECT_EQ(h.At(s, order.back(), 1), s);
+  EXPECT_EQ(h.flow_->stream.segments, s.size());
+  EXPECT_EQ(h.counters_.Get(Counter::k_tcp_retransmissions), 0u);
+  EXPECT_FALSE(h.flow_->stream.cap_hit);
+  // A segment starting beyond the cap is refused, with cap_hit.
+  StreamHarness h2;
+  Bytes big = StreamBytes(kReassemblyCap + 10);
+  for (size_t i = 1; i < 200; i += 2) EXPECT_TRUE(h2.At(big, i, 1).empty());
+  EXPECT_FALSE(h2.flow_->stream.cap_hit);
+  EXPECT_TRUE(h2.At(big, kReassemblyCap + 1, 1).empty());
+  EXPECT_TRUE(h2.flow_->stream.cap_hit);
+  EXPECT_EQ(h2.flow_->stream.high, 200u);
+  // The last byte below the cap is still taken.
+  EXPECT_TRUE(h2.At(big, kReassemblyCap - 1, 1).empty());
+  EXPECT_EQ(h2.flow_->stream.high, kReassemblyCap);
+}
+
+// The bitmap moves with the bytes: a consumed prefix shifts held bits down and
+// a released buffer comes back clean for the next stream.
+TEST(TcpReassemblyTest, ReleasedBufferIsReusedClean) {
+  FlowTableOptions o;
+  o.reassembly_buffers = 1;
+  StreamHarness h(o);
+  Bytes s = StreamBytes(3000);
+  h.want_ = s.size();
+  for (size_t i = 1; i < s.size(); i += 3) h.At(s, i, 1);
+  EXPECT_EQ(h.table_.buffers_in_use(), 1u);
+  h.table_.Release(h.flow_);
+  EXPECT_EQ(h.table_.buffers_in_use(), 0u);
+  // A new stream on the same buffer: nothing it did not send looks held.
+  h.flow_->stream = TcpStream{};
+  h.Segment(kIsn, {}, true);
+  Bytes t = StreamBytes(3000, 5);
+  EXPECT_TRUE(h.At(t, 2, 10).empty());
+  EXPECT_EQ(h.At(t, 0, 2), Bytes(t.begin(), t.begin() + 12));
+  EXPECT_EQ(h.counters_.Get(Counter::k_tcp_retransmissions), 0u);
 }
 
 TEST(TcpReassemblyTest, PoolExhausted) {
@@ -528,7 +572,7 @@ TEST(TcpReassemblyTest, PoolExhausted) {
   EXPECT_EQ(t.buffers_in_use(), 1u);
 }
 
-TEST(TcpReassemblyTest, ConsumeShiftsHeldBytesAndHoles) {
+TEST(TcpReassemblyTest, ConsumeShiftsHeldBytesAndBitmap) {
   StreamHarness h;
   Bytes s = StreamBytes(100);
   h.want_ = 100;
@@ -544,6 +588,24 @@ TEST(TcpReassemblyTest, ConsumeShiftsHeldBytesAndHoles) {
   h.table_.Consume(h.flow_, 40);
   EXPECT_TRUE(h.table_.Contiguous(h.flow_).empty());
   EXPECT_EQ(h.At(s, 60, 40), Bytes(s.begin() + 60, s.end()));
+}
+
+TEST(TcpReassemblyTest, ConsumeShiftsScatteredBitsAcrossWords) {
+  for (uint32_t n : {1u, 63u, 64u, 65u, 130u, 200u}) {
+    SCOPED_TRACE(n);
+    StreamHarness h;
+    Bytes s = StreamBytes(1000);
+    h.want_ = s.size();
+    h.At(s, 0, 200);
+    for (size_t i = 201; i < 1000; i += 2) h.At(s, i, 1);  // every other byte past 200
+    h.table_.Consume(h.flow_, n);
+    EXPECT_EQ(h.flow_->stream.contiguous, 200u - n);
+    EXPECT_EQ(h.flow_->stream.high, 1000u - n);
+    // Filling the gaps completes the rest, bytes and bits in their new place.
+    for (size_t i = 200; i < 1000; i += 2) h.At(s, i, 1);
+    EXPECT_EQ(h.last_, Bytes(s.begin() + n, s.end()));
+    EXPECT_EQ(h.counters_.Get(Counter::k_tcp_retransmissions), 0u);
+  }
 }
 
 TEST(TcpReassemblyTest, ConsumeInPlaceAdvancesTheBase) {
@@ -580,7 +642,7 @@ TEST(TcpReassemblyTest, RetransmissionAfterInPlaceConsumeWithoutSynIsNotReplayed
 }
 
 // Regression: the same after the message was reassembled in a buffer. The
-// rebase path then read ranges[holes - 1] with no holes (index -1) and
+// rebase path then read the last held range with none held (index -1) and
 // memmoved a garbage length.
 TEST(TcpReassemblyTest, RetransmissionAfterBufferedConsumeWithoutSynIsNotReplayed) {
   StreamHarness h(FlowTableOptions{}, /*syn=*/false);

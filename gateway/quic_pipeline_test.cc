@@ -458,8 +458,7 @@ TEST_F(QuicDifferentialTest, OneByteFramesInOrderAndReversed) {
   }
 }
 
-// 1-byte frames shuffled within blocks of 32 bytes, blocks in order: at most 16
-// disjoint byte ranges held at any time.
+// 1-byte frames shuffled within blocks of 32 bytes, blocks in order.
 TEST_F(QuicDifferentialTest, OneByteFramesShuffledWithinBlocks) {
   const Bytes ch = Hello("www.tiktok.com", /*pq=*/true);
   const Outcome ref = Reference(ch);
@@ -473,21 +472,22 @@ TEST_F(QuicDifferentialTest, OneByteFramesShuffledWithinBlocks) {
   }
 }
 
-// 1-byte frames in a fully shuffled order. KNOWN LIMITATION (disabled): the CRYPTO
-// stream is reassembled by the TCP reassembly, which tracks at most
-// kMaxStreamHoles (16) disjoint ranges; a frame that would open a 17th is dropped
-// (tcp_reasm_gaps_capped) and, unless the client retransmits it, the ClientHello
-// never completes: no decision, the flow passes. Run with
-// --gtest_also_run_disabled_tests to see it.
-TEST_F(QuicDifferentialTest, DISABLED_OneByteFramesFullyShuffled) {
-  const Bytes ch = Hello("www.tiktok.com");
-  const Outcome ref = Reference(ch);
-  for (uint32_t seed : {1u, 2u, 3u, 42u, 2024u}) {
-    std::vector<Piece> pieces = OneBytePieces(ch);
-    std::mt19937 rng(seed);
-    std::shuffle(pieces.begin(), pieces.end(), rng);
-    ExpectSame(ref, Go(pieces, 10), "shuffled, seed " + std::to_string(seed));
-    EXPECT_EQ(Count(Counter::k_tcp_reasm_gaps_capped), 0u);
+// 1-byte frames in a fully shuffled (seeded) order: the CRYPTO stream is
+// reassembled by the TCP reassembly, whose held-bytes bitmap has no bound on
+// holes, so the ClientHello completes and is decided as the whole hello is.
+TEST_F(QuicDifferentialTest, OneByteFramesFullyShuffled) {
+  for (bool pq : {false, true}) {
+    const Bytes ch = Hello("www.tiktok.com", pq);
+    const Outcome ref = Reference(ch);
+    ASSERT_EQ(ref.decisions, 1u);
+    ASSERT_EQ(ref.action, Action::kBlock);
+    ASSERT_EQ(ref.app, "tiktok");
+    for (uint32_t seed : {1u, 2u, 3u, 42u, 2024u}) {
+      std::vector<Piece> pieces = OneBytePieces(ch);
+      std::mt19937 rng(seed);
+      std::shuffle(pieces.begin(), pieces.end(), rng);
+      ExpectSame(ref, Go(pieces, 10), "shuffled, seed " + std::to_string(seed) + (pq ? ", pq" : ""));
+    }
   }
 }
 
