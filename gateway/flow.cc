@@ -47,6 +47,12 @@ void FlowTable::Expire(uint64_t now_us) {
   }
 }
 
+namespace {
+// UDP services whose replies may be the first packet seen of a flow (a
+// capture or a table that starts mid-conversation): DNS, QUIC/HTTP3, DoQ/DoT.
+bool IsServicePort(uint16_t port) { return port == 53 || port == 443 || port == 853; }
+}  // namespace
+
 Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_client) {
   if (opts_.max_flows == 0) return nullptr;
   FlowKey key;
@@ -90,12 +96,12 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
   f.proto = pkt.l4_proto;
   f.in_use = true;
   // Who is the client? For TCP the SYN says; a SYN-ACK names the other side.
-  // Otherwise the sender of the first packet, unless it comes from a DNS
-  // server port to a higher one (a response seen first).
+  // Otherwise the sender of the first packet, unless it comes from a UDP
+  // service port (DNS, QUIC, DoQ) to another port (a reply seen first).
   bool src_is_client = true;
   if (pkt.l4_proto == kProtoTcp && (pkt.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
     src_is_client = false;
-  } else if (pkt.l4_proto == kProtoUdp && pkt.src_port == 53 && pkt.dst_port != 53) {
+  } else if (pkt.l4_proto == kProtoUdp && IsServicePort(pkt.src_port) && !IsServicePort(pkt.dst_port)) {
     src_is_client = false;
   }
   if (src_is_client) {

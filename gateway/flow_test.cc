@@ -96,6 +96,19 @@ TEST_F(FlowTableTest, UdpResponseSeenFirst) {
   EXPECT_EQ(g->client_ip, kServer);
 }
 
+// Regression: a QUIC server's Initial seen before the client's made the
+// server the flow's "client", and the real client's Initials were ignored.
+TEST_F(FlowTableTest, QuicServerPacketSeenFirst) {
+  FlowTable t(opts_, &counters_);
+  bool from_client = true;
+  for (uint16_t port : {443, 853}) {
+    Flow* f = t.Get(Packet(kServer, port, kClient, 50000, kProtoUdp), 1, &from_client);
+    EXPECT_FALSE(from_client) << port;
+    EXPECT_EQ(f->client_ip, kClient);
+    EXPECT_EQ(f->server_port, port);
+  }
+}
+
 TEST_F(FlowTableTest, SameAddressBothEndsIsOneFlow) {
   FlowTable t(opts_, &counters_);
   bool from_client = false;

@@ -436,7 +436,7 @@ void Pipeline::InspectQuic(const DecodedPacket& pkt, Flow* flow, uint64_t ts_us,
     if (info.crypto_frames_capped) counters_.Inc(Counter::k_quic_crypto_capped);
     for (uint8_t i = 0; i < info.crypto_count; ++i) {
       const QuicCryptoFrame& cf = info.crypto[i];
-      if (cf.offset >= kReassemblyCap) {
+      if (cf.offset + cf.data.size() > kMaxQuicCryptoBytes) {  // beyond the ClientHello cap
         counters_.Inc(Counter::k_quic_crypto_capped);
         continue;
       }
