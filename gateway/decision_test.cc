@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "gateway/testing/pipeline_fixture.h"
 #include "gtest/gtest.h"
 #include "lists/domain.h"
 
@@ -177,15 +178,12 @@ class DecisionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::path(::testing::TempDir()) / ("vigie_decision_" + std::to_string(::getpid())));
-    fs::create_directories(*dir_ / "lists");
-    std::ofstream(*dir_ / "lists" / "tiktok.list") << "# TikTok\ntiktok.com   # main\n";
-    std::ofstream(*dir_ / "vigie.toml") << "[scope]\nmanaged = [\"10.0.0.0/8\", \"fd00::/8\"]\n[lists]\n"
-                                           "dir = \"lists\"\n[[policy]]\napps = [\"tiktok\"]\naction = \"block\"\n"
-                                           "[[exception]]\nid = \"press\"\ndevices = [\"10.9.9.9/32\"]\n"
-                                           "until = \"2030-01-01\"\nticket = \"SEC-1\"\n";
-    auto c = LoadConfig((*dir_ / "vigie.toml").string());
-    ASSERT_TRUE(c.ok()) << c.status();
-    auto p = Policy::Build(*std::move(c));
+    auto p = testing::WritePolicy(
+        *dir_,
+        "[scope]\nmanaged = [\"10.0.0.0/8\", \"fd00::/8\"]\n[lists]\ndir = \"lists\"\n[[policy]]\napps = [\"tiktok\"]\n"
+        "action = \"block\"\n[[exception]]\nid = \"press\"\ndevices = [\"10.9.9.9/32\"]\nuntil = \"2030-01-01\"\n"
+        "ticket = \"SEC-1\"\n",
+        {{"tiktok", "# TikTok\ntiktok.com   # main\n"}});
     ASSERT_TRUE(p.ok()) << p.status();
     policy_ = new std::shared_ptr<const Policy>(*std::move(p));
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "classifiers/testing/builders.h"
+#include "gateway/testing/pipeline_fixture.h"
 #include "gtest/gtest.h"
 
 namespace vigie {
@@ -26,97 +27,13 @@ using testing::PutU8;
 
 constexpr int kEthernet = 1;
 
-// ---- Frame builders (fields commented; see decode_test.cc for every layer) --------
-
-struct Endpoint {
-  IpAddress ip;
-  uint16_t port;
-};
-
-Endpoint Ep(const char* ip, uint16_t port) { return {*IpAddress::Parse(ip), port}; }
-
-// Ethernet II + IPv4 or IPv6 header + `l4` (UDP or TCP bytes).
-Bytes IpFrame(const Endpoint& src, const Endpoint& dst, uint8_t proto, const Bytes& l4, uint16_t ip_id = 1,
-              uint16_t frag_field = 0) {
-  Bytes f;
-  PutBytes(&f, Bytes{0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2});  // destination, source MAC
-  if (src.ip.family == 4) {
-    PutU16(&f, 0x0800);                                          // EtherType IPv4
-    PutU8(&f, 0x45);                                             // version 4, IHL 5
-    PutU8(&f, 0);                                                // DSCP/ECN
-    PutU16(&f, static_cast<uint16_t>(20 + l4.size()));           // total length
-    PutU16(&f, ip_id);                                           // identification
-    PutU16(&f, frag_field);                                      // flags, fragment offset
-    PutU8(&f, 64);                                               // TTL
-    PutU8(&f, proto);                                            // protocol
-    PutU16(&f, 0);                                               // checksum
-    PutBytes(&f, absl::MakeConstSpan(src.ip.bytes, 4));          // source
-    PutBytes(&f, absl::MakeConstSpan(dst.ip.bytes, 4));          // destination
-  } else {
-    PutU16(&f, 0x86DD);                                          // EtherType IPv6
-    PutU32(&f, 0x60000000);                                      // version 6
-    PutU16(&f, static_cast<uint16_t>(l4.size()));                // payload length
-    PutU8(&f, proto);                                            // next header
-    PutU8(&f, 64);                                               // hop limit
-    PutBytes(&f, absl::MakeConstSpan(src.ip.bytes, 16));         // source
-    PutBytes(&f, absl::MakeConstSpan(dst.ip.bytes, 16));         // destination
-  }
-  PutBytes(&f, l4);
-  return f;
-}
-
-Bytes UdpFrame(const Endpoint& src, const Endpoint& dst, const Bytes& payload) {
-  Bytes u;
-  PutU16(&u, src.port);                                      // source port
-  PutU16(&u, dst.port);                                      // destination port
-  PutU16(&u, static_cast<uint16_t>(8 + payload.size()));     // length
-  PutU16(&u, 0);                                             // checksum
-  PutBytes(&u, payload);
-  return IpFrame(src, dst, 17, u);
-}
-
-Bytes TcpFrame(const Endpoint& src, const Endpoint& dst, uint32_t seq, uint32_t ack, uint8_t flags,
-               absl::Span<const uint8_t> payload) {
-  Bytes t;
-  PutU16(&t, src.port);      // source port
-  PutU16(&t, dst.port);      // destination port
-  PutU32(&t, seq);           // sequence number
-  PutU32(&t, ack);           // acknowledgment number
-  PutU8(&t, 5 << 4);         // data offset 5 words
-  PutU8(&t, flags);          // flags
-  PutU16(&t, 65535);         // window
-  PutU16(&t, 0);             // checksum
-  PutU16(&t, 0);             // urgent pointer
-  PutBytes(&t, payload);
-  return IpFrame(src, dst, 6, t);
-}
-
-// ---- Capturing sink -------------------------------------------------------------
-
-struct Captured {
-  Action action;
-  Reason reason;
-  Proto proto;
-  std::string domain;
-  std::string app;
-  uint64_t frame;
-  uint64_t flow_id;
-  std::string malformed;
-  uint16_t tcp_segments, tls_records;
-  std::string json;
-};
-
-class CaptureSink : public DecisionSink {
- public:
-  void Write(const Decision& d, const Policy& policy) override {
-    Captured c{d.verdict.action, d.verdict.reason, d.proto, std::string(d.domain),
-               d.verdict.match ? policy.matcher().app_name(d.verdict.match.app) : "",
-               d.frame, d.flow_id, std::string(d.malformed), d.tcp_segments, d.tls_records, ""};
-    FormatDecision(d, policy, &c.json);
-    got.push_back(std::move(c));
-  }
-  std::vector<Captured> got;
-};
+using testing::CaptureSink;
+using testing::Captured;
+using testing::Endpoint;
+using testing::Ep;
+using testing::IpFrame;
+using testing::TcpFrame;
+using testing::UdpFrame;
 
 // ---- Fixture ----------------------------------------------------------------------
 
@@ -124,27 +41,7 @@ class PipelineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::path(::testing::TempDir()) / ("vigie_pipeline_" + std::to_string(::getpid())));
-    fs::create_directories(*dir_ / "lists");
-    std::ofstream(*dir_ / "lists" / "tiktok.list") << "tiktok.com\n";
-    std::ofstream(*dir_ / "lists" / "facebook.list") << "facebook.com\n";
-    std::ofstream(*dir_ / "lists" / "olvid.list") << "olvid.io\n";
-    std::ofstream(*dir_ / "vigie.toml") << R"([scope]
-managed = ["10.0.0.0/8", "fd00::/8"]
-[lists]
-dir = "lists"
-[[policy]]
-apps = ["tiktok"]
-action = "block"
-[[policy]]
-apps = ["facebook"]
-action = "log"
-[[policy]]
-apps = ["olvid"]
-action = "allow"
-)";
-    auto c = LoadConfig((*dir_ / "vigie.toml").string());
-    ASSERT_TRUE(c.ok()) << c.status();
-    auto p = Policy::Build(*std::move(c));
+    auto p = testing::WritePolicy(*dir_);
     ASSERT_TRUE(p.ok()) << p.status();
     policy_ = new std::shared_ptr<const Policy>(*std::move(p));
   }

@@ -23,6 +23,7 @@
 #include "classifiers/testing/builders.h"
 #include "classifiers/testing/quic_builder.h"
 #include "gateway/pipeline.h"
+#include "gateway/testing/pipeline_fixture.h"
 #include "gtest/gtest.h"
 
 namespace vigie {
@@ -54,49 +55,10 @@ const TestVersion& Version(std::string_view name) {
 
 // ---- Frames -------------------------------------------------------------------------
 
-struct Endpoint {
-  IpAddress ip;
-  uint16_t port;
-};
-
-Endpoint Ep(const char* ip, uint16_t port) { return {*IpAddress::Parse(ip), port}; }
-
-// IPv4 or IPv6 header + UDP header + payload; with an Ethernet II header when
-// `linktype` is kEthernet.
-Bytes UdpFrame(int linktype, const Endpoint& src, const Endpoint& dst, const Bytes& payload) {
-  Bytes u;
-  PutU16(&u, src.port);                                   // source port
-  PutU16(&u, dst.port);                                   // destination port
-  PutU16(&u, static_cast<uint16_t>(8 + payload.size()));  // length
-  PutU16(&u, 0);                                          // checksum (none)
-  PutBytes(&u, payload);
-  Bytes f;
-  if (linktype == kEthernet) {
-    PutBytes(&f, Bytes{0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2});  // destination, source MAC
-    PutU16(&f, src.ip.family == 4 ? 0x0800 : 0x86DD);                // EtherType
-  }
-  if (src.ip.family == 4) {
-    PutU8(&f, 0x45);                                     // version 4, IHL 5
-    PutU8(&f, 0);                                        // DSCP/ECN
-    PutU16(&f, static_cast<uint16_t>(20 + u.size()));    // total length
-    PutU16(&f, 1);                                       // identification
-    PutU16(&f, 0x4000);                                  // DF, offset 0
-    PutU8(&f, 64);                                       // TTL
-    PutU8(&f, 17);                                       // protocol UDP
-    PutU16(&f, 0);                                       // checksum
-    PutBytes(&f, absl::MakeConstSpan(src.ip.bytes, 4));  // source
-    PutBytes(&f, absl::MakeConstSpan(dst.ip.bytes, 4));  // destination
-  } else {
-    PutU32(&f, 0x60000000);                               // version 6
-    PutU16(&f, static_cast<uint16_t>(u.size()));          // payload length
-    PutU8(&f, 17);                                        // next header UDP
-    PutU8(&f, 64);                                        // hop limit
-    PutBytes(&f, absl::MakeConstSpan(src.ip.bytes, 16));  // source
-    PutBytes(&f, absl::MakeConstSpan(dst.ip.bytes, 16));  // destination
-  }
-  PutBytes(&f, u);
-  return f;
-}
+using testing::CaptureSink;
+using testing::Captured;
+using testing::Endpoint;
+using testing::Ep;
 
 // A 1-RTT (short header) packet: 0 1 S R R K PP, DCID, then opaque bytes.
 Bytes ShortHeader(const Bytes& dcid, size_t n = 60) {
@@ -117,62 +79,14 @@ Bytes Hello(const std::string& sni, bool pq = false, bool ech = false) {
   return testing::BuildClientHelloHandshake(s);
 }
 
-// ---- Capturing sink -------------------------------------------------------------------
-
-struct Captured {
-  Action action;
-  Reason reason;
-  Proto proto;
-  std::string domain;
-  std::string app;
-  uint64_t frame;
-  uint64_t flow_id;
-  uint16_t crypto_frames;
-  bool ech;
-  std::string malformed;
-  std::string json;
-};
-
-class CaptureSink : public DecisionSink {
- public:
-  void Write(const Decision& d, const Policy& policy) override {
-    Captured c{d.verdict.action, d.verdict.reason, d.proto, std::string(d.domain),
-               d.verdict.match ? policy.matcher().app_name(d.verdict.match.app) : "",
-               d.frame, d.flow_id, d.crypto_frames, d.ech, std::string(d.malformed), ""};
-    FormatDecision(d, policy, &c.json);
-    got.push_back(std::move(c));
-  }
-  std::vector<Captured> got;
-};
-
 // ---- Fixture ----------------------------------------------------------------------------
 
 class QuicPipelineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::path(::testing::TempDir()) / ("vigie_quic_pipeline_" + std::to_string(::getpid())));
-    fs::create_directories(*dir_ / "lists");
-    std::ofstream(*dir_ / "lists" / "tiktok.list") << "tiktok.com\n";
-    std::ofstream(*dir_ / "lists" / "facebook.list") << "facebook.com\n";
-    std::ofstream(*dir_ / "lists" / "olvid.list") << "olvid.io\n";
     // [inspect] left at its defaults (ech = log, no_sni = allow).
-    std::ofstream(*dir_ / "vigie.toml") << R"([scope]
-managed = ["10.0.0.0/8", "fd00::/8"]
-[lists]
-dir = "lists"
-[[policy]]
-apps = ["tiktok"]
-action = "block"
-[[policy]]
-apps = ["facebook"]
-action = "log"
-[[policy]]
-apps = ["olvid"]
-action = "allow"
-)";
-    auto c = LoadConfig((*dir_ / "vigie.toml").string());
-    ASSERT_TRUE(c.ok()) << c.status();
-    auto p = Policy::Build(*std::move(c));
+    auto p = testing::WritePolicy(*dir_);
     ASSERT_TRUE(p.ok()) << p.status();
     policy_ = new std::shared_ptr<const Policy>(*std::move(p));
   }
@@ -200,10 +114,10 @@ action = "allow"
     return pipe_->Process(linktype, absl::MakeConstSpan(copy.get(), frame.size()), ts_, frame_no_);
   }
   PacketVerdict FromClient(const Bytes& payload, int linktype = kEthernet) {
-    return Feed(linktype, UdpFrame(linktype, client_, server_, payload));
+    return Feed(linktype, testing::UdpFrame(client_, server_, payload, linktype));
   }
   PacketVerdict FromServer(const Bytes& payload, int linktype = kEthernet) {
-    return Feed(linktype, UdpFrame(linktype, server_, client_, payload));
+    return Feed(linktype, testing::UdpFrame(server_, client_, payload, linktype));
   }
   uint64_t Count(Counter c) const { return pipe_->counters().Get(c); }
   uint64_t Count(Anomaly a) const { return pipe_->counters().Get(a); }
