@@ -390,15 +390,16 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
 std::string DefaultConfigPath() {
   if (const char* env = std::getenv("VIGIE_CONFIG"); env && *env) return env;
   std::error_code ec;
-#ifdef VIGIE_SOURCE_CONFIG
-  if (fs::exists(VIGIE_SOURCE_CONFIG, ec)) return VIGIE_SOURCE_CONFIG;
-#endif
   // Installed: <prefix>/bin/vigie -> <prefix>/etc/vigie/vigie.toml.
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     fs::path p = exe.parent_path().parent_path() / "etc" / "vigie" / "vigie.toml";
     if (fs::exists(p, ec)) return p.string();
   }
+  // Run from the build tree: the source tree's deploy/vigie.toml.
+#ifdef VIGIE_SOURCE_CONFIG
+  if (fs::exists(VIGIE_SOURCE_CONFIG, ec)) return VIGIE_SOURCE_CONFIG;
+#endif
 #ifdef VIGIE_INSTALL_CONFIG
   return VIGIE_INSTALL_CONFIG;
 #else

@@ -94,8 +94,9 @@ absl::StatusOr<Config> LoadConfig(const std::string& path);
 // Same, from text (path used for messages and relative paths).
 absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& path);
 
-// The default config: VIGIE_CONFIG from the environment, else deploy/vigie.toml
-// of the source tree the binary was built from, else the install prefix's.
+// The default config: VIGIE_CONFIG from the environment, else
+// <prefix>/etc/vigie/vigie.toml beside an installed binary, else
+// deploy/vigie.toml of the source tree the binary was built from.
 std::string DefaultConfigPath();
 
 }  // namespace vigie
