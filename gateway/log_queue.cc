@@ -13,7 +13,7 @@ namespace vigie {
 // written out. One slot stays empty to tell full from empty.
 class LogQueue::Ring : public DecisionSink {
  public:
-  explicit Ring(size_t lines) : slots_(lines + 1) {}
+  explicit Ring(size_t lines) : slots_(lines + 1), actions_(lines + 1) {}
 
   void Write(const Decision& d, const Policy& policy) override {
     size_t head = head_.load(std::memory_order_relaxed);
@@ -26,17 +26,19 @@ class LogQueue::Ring : public DecisionSink {
     s.clear();
     FormatDecision(d, policy, &s);
     s.push_back('\n');
+    actions_[head] = d.verdict.action;
     head_.store(next, std::memory_order_release);
   }
 
-  // Writer side: writes every complete slot to `f`.
-  size_t Drain(FILE* f) {
+  // Writer side: writes every complete slot to `f` (and `syslog`, if any).
+  size_t Drain(FILE* f, SyslogSink* syslog) {
     size_t tail = tail_.load(std::memory_order_relaxed);
     size_t head = head_.load(std::memory_order_acquire);
     size_t n = 0;
     while (tail != head) {
       const std::string& s = slots_[tail];
       std::fwrite(s.data(), 1, s.size(), f);
+      if (syslog) syslog->Send(actions_[tail], std::string_view(s.data(), s.size() - 1));
       tail = tail + 1 == slots_.size() ? 0 : tail + 1;
       ++n;
     }
@@ -48,6 +50,7 @@ class LogQueue::Ring : public DecisionSink {
 
  private:
   std::vector<std::string> slots_;
+  std::vector<Action> actions_;
   alignas(64) std::atomic<size_t> head_{0};
   alignas(64) std::atomic<size_t> tail_{0};
   alignas(64) std::atomic<uint64_t> dropped_{0};
@@ -84,7 +87,7 @@ void LogQueue::Start() {
 
 size_t LogQueue::DrainOnce() {
   size_t n = 0;
-  for (auto& r : producers_) n += r->Drain(f_);
+  for (auto& r : producers_) n += r->Drain(f_, syslog_.get());
   if (n) {
     std::fflush(f_);
     written_.fetch_add(n, std::memory_order_relaxed);
@@ -94,7 +97,9 @@ size_t LogQueue::DrainOnce() {
 
 void LogQueue::WriterLoop() {
   while (!stop_.load(std::memory_order_acquire)) {
-    if (DrainOnce() == 0) std::this_thread::sleep_for(std::chrono::microseconds(kLogWriterIdleMicros));
+    if (DrainOnce() != 0) continue;
+    if (syslog_) syslog_->Poll();
+    std::this_thread::sleep_for(std::chrono::microseconds(kLogWriterIdleMicros));
   }
   DrainOnce();
 }
@@ -106,6 +111,7 @@ void LogQueue::Stop() {
   }
   DrainOnce();
   std::fflush(f_);
+  if (syslog_) syslog_->Close();
 }
 
 uint64_t LogQueue::dropped() const {

@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/decision.h"
+#include "gateway/syslog_sink.h"
 
 namespace vigie {
 
@@ -42,6 +43,9 @@ class LogQueue {
   ~LogQueue();
 
   DecisionSink* producer(size_t i);
+  // Also sends every line written to a syslog collector (call before Start()).
+  void SetSyslog(std::unique_ptr<SyslogSink> s) { syslog_ = std::move(s); }
+  const SyslogSink* syslog() const { return syslog_.get(); }
   void Start();
   // Drains every ring, flushes and joins the writer. Idempotent.
   void Stop();
@@ -59,6 +63,7 @@ class LogQueue {
   FILE* f_;
   bool owned_;
   std::vector<std::unique_ptr<Ring>> producers_;
+  std::unique_ptr<SyslogSink> syslog_;
   std::thread writer_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> written_{0};

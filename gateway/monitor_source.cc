@@ -74,11 +74,13 @@ struct MonitorSource::Worker : SourceWorker {
     } else {
       ++stats.accepted;
     }
+    MaybePublishSnapshot();
   }
 
   void Loop() override {
     int fd = pcap_get_selectable_fd(p);
     while (!stop->load(std::memory_order_relaxed)) {
+      MaybePublishSnapshot();
       pollfd pf{fd, POLLIN, 0};
       if (fd >= 0 && poll(&pf, 1, kPollMillis) <= 0) continue;
       int n = pcap_dispatch(p, kDispatchBatch, &Worker::OnPacket, reinterpret_cast<u_char*>(this));

@@ -110,6 +110,7 @@ struct NfqueueSource::Worker : SourceWorker {
       rc = nfq_set_verdict(q, id, NF_ACCEPT, 0, nullptr);
     }
     if (rc < 0) ++stats.errors;
+    MaybePublishSnapshot();
     return 0;
   }
 
@@ -132,6 +133,7 @@ struct NfqueueSource::Worker : SourceWorker {
     while (!stop->load(std::memory_order_relaxed)) {
       pollfd p{fd, POLLIN, 0};
       int r = poll(&p, 1, kPollMillis);
+      MaybePublishSnapshot();
       if (r <= 0) continue;
       if (!receive(MSG_DONTWAIT) && errno != EAGAIN && errno != EINTR) {
         ++stats.errors;

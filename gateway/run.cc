@@ -15,6 +15,7 @@
 #include "gateway/absl_compat.h"
 #include "gateway/config.h"
 #include "gateway/log_queue.h"
+#include "gateway/metrics_server.h"
 #include "gateway/monitor_source.h"
 #include "gateway/nfqueue_source.h"
 
@@ -31,7 +32,11 @@ uint64_t NowMicros() {
 void WorkerPool::Start() {
   for (auto& w : workers_) {
     SourceWorker* wp = w.get();
-    wp->thread = std::thread([wp] { wp->Loop(); });
+    wp->thread = std::thread([wp] {
+      wp->PublishSnapshot();
+      wp->Loop();
+      wp->PublishSnapshot();
+    });
   }
 }
 
@@ -42,17 +47,33 @@ void WorkerPool::Stop() {
   }
 }
 
+namespace {
+WorkerReport ReportOf(const SourceWorker& w) {
+  WorkerReport r;
+  r.name = w.Name();
+  r.source = w.stats;
+  r.enforce = w.enforcer->stats();
+  r.counters = w.pipeline->counters();
+  r.by_app = w.pipeline->by_app();
+  return r;
+}
+}  // namespace
+
+void SourceWorker::PublishSnapshot() {
+  WorkerReport r = ReportOf(*this);
+  std::lock_guard<std::mutex> l(snapshot_mu);
+  snapshot = std::move(r);
+}
+
 std::vector<WorkerReport> WorkerPool::Reports() const {
   std::vector<WorkerReport> out;
-  for (const auto& w : workers_) {
-    WorkerReport r;
-    r.name = w->Name();
-    r.source = w->stats;
-    r.enforce = w->enforcer->stats();
-    r.counters = w->pipeline->counters();
-    r.by_app = w->pipeline->by_app();
-    out.push_back(std::move(r));
-  }
+  for (const auto& w : workers_) out.push_back(ReportOf(*w));
+  return out;
+}
+
+std::vector<WorkerReport> WorkerPool::Snapshots() const {
+  std::vector<WorkerReport> out;
+  for (const auto& w : workers_) out.push_back(w->Snapshot());
   return out;
 }
 
@@ -106,6 +127,9 @@ void Summarize(const std::vector<WorkerReport>& reports, const Policy& policy, c
                 c.Get(Counter::k_decisions_block), c.Get(Counter::k_decisions_log),
                 c.Get(Counter::k_decisions_allow));
   absl::FPrintF(out, "  log events         written %d, dropped (queue full) %d\n", log.written(), log.dropped());
+  if (log.syslog() != nullptr) {
+    absl::FPrintF(out, "  syslog             sent %d, errors %d\n", log.syslog()->sent(), log.syslog()->errors());
+  }
   absl::FPrintF(out, "  errors             %d, queue overruns %d\n", s.errors, s.overruns);
   const Matcher& m = policy.matcher();
   for (size_t i = 0; i < by_app.size(); ++i) {
@@ -171,6 +195,11 @@ int RunCommand(const std::vector<std::string>& args) {
   size_t workers = inline_mode ? cfg.queues.size() : cfg.interfaces.size();
   auto log = LogQueue::Open(log_path.empty() ? cfg.log_path : log_path, workers == 0 ? 1 : workers);
   if (!log.ok()) return RunFail(std::string(SV(log.status().message())));
+  if (!cfg.syslog.empty()) {
+    auto sys = SyslogSink::Open(cfg.syslog);
+    if (!sys.ok()) return RunFail(absl::StrCat(cfg.path, ": ", sys.status().message()));
+    (*log)->SetSyslog(*std::move(sys));
+  }
 
   std::unique_ptr<NfqueueSource> nfq;
   std::unique_ptr<MonitorSource> mon;
@@ -191,6 +220,30 @@ int RunCommand(const std::vector<std::string>& args) {
     auto s = MonitorSource::Open(o, &holder, log->get());
     if (!s.ok()) return RunFail(std::string(SV(s.status().message())));
     mon = *std::move(s);
+  }
+  std::unique_ptr<MetricsServer> metrics;
+  if (!cfg.metrics_listen.empty()) {
+    WorkerPool* pool = nfq ? static_cast<WorkerPool*>(nfq.get()) : static_cast<WorkerPool*>(mon.get());
+    LogQueue* lq = log->get();
+    auto m = MetricsServer::Start(cfg.metrics_listen, [pool, lq, &holder] {
+      MetricsView v;
+      v.workers = pool->Snapshots();
+      std::shared_ptr<const Policy> p = holder.Get();
+      const Matcher& matcher = p->matcher();
+      for (size_t i = 0; i < matcher.app_count(); ++i) v.app_names.push_back(matcher.app_name(static_cast<AppId>(i)));
+      v.log_written = lq->written();
+      v.log_dropped = lq->dropped();
+      if (const SyslogSink* s = lq->syslog()) {
+        v.syslog = true;
+        v.syslog_sent = s->sent();
+        v.syslog_errors = s->errors();
+      }
+      return RenderMetrics(v);
+    });
+    if (!m.ok()) return RunFail(absl::StrCat(cfg.path, ": ", m.status().message()));
+    metrics = *std::move(m);
+    std::fprintf(stderr, "vigie: metrics on %s (port %u), GET /metrics\n", cfg.metrics_listen.c_str(),
+                 static_cast<unsigned>(metrics->port()));
   }
   (*log)->Start();
   if (nfq) nfq->Start();
@@ -218,8 +271,9 @@ int RunCommand(const std::vector<std::string>& args) {
       } else {
         const Config& nc = (*fresh)->config();
         if (nc.mode != cfg.mode || nc.queues != cfg.queues || nc.interfaces != cfg.interfaces ||
-            nc.fail != cfg.fail || nc.enforce != cfg.enforce || nc.log_path != cfg.log_path) {
-          std::fprintf(stderr, "vigie: reload: [gateway] and [log] changes take effect on restart\n");
+            nc.fail != cfg.fail || nc.enforce != cfg.enforce || nc.log_path != cfg.log_path ||
+            nc.syslog != cfg.syslog || nc.metrics_listen != cfg.metrics_listen) {
+          std::fprintf(stderr, "vigie: reload: [gateway], [log] and [metrics] changes take effect on restart\n");
         }
         holder.Publish(*std::move(fresh));
         std::fprintf(stderr, "vigie: policy reloaded from %s\n", config_path.c_str());
@@ -230,6 +284,7 @@ int RunCommand(const std::vector<std::string>& args) {
     break;  // SIGTERM, SIGINT
   }
   std::fprintf(stderr, "vigie: stopping\n");
+  if (metrics) metrics->Stop();
   if (nfq) nfq->Stop();
   if (mon) mon->Stop();
   (*log)->Stop();

@@ -14,7 +14,9 @@
 #ifndef VIGIE_GATEWAY_RUN_H_
 #define VIGIE_GATEWAY_RUN_H_
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -76,6 +78,9 @@ struct WorkerReport {
   std::vector<std::array<uint64_t, 3>> by_app;
 };
 
+// How often a busy worker copies its figures for the metrics endpoint.
+inline constexpr std::chrono::milliseconds kSnapshotInterval{1000};
+
 // What every live source's worker holds: its own pipeline, enforcer and
 // thread (flows are sharded over workers, so nothing here is shared).
 struct SourceWorker {
@@ -90,6 +95,24 @@ struct SourceWorker {
   const std::atomic<bool>* stop = nullptr;
   SourceStats stats;
   std::thread thread;
+
+  // Metrics: the worker copies its figures into `snapshot` (under
+  // snapshot_mu, which only this copy and the metrics thread take) at most
+  // every kSnapshotInterval; the packet path itself takes no lock.
+  void MaybePublishSnapshot() {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_snapshot) return;
+    next_snapshot = now + kSnapshotInterval;
+    PublishSnapshot();
+  }
+  void PublishSnapshot();
+  WorkerReport Snapshot() const {
+    std::lock_guard<std::mutex> l(snapshot_mu);
+    return snapshot;
+  }
+  mutable std::mutex snapshot_mu;
+  WorkerReport snapshot;
+  std::chrono::steady_clock::time_point next_snapshot{};
 };
 
 // A set of workers, one thread each: what NfqueueSource and MonitorSource share.
@@ -100,6 +123,8 @@ class WorkerPool {
   // Stops the workers after they have handled what is already received.
   void Stop();
   std::vector<WorkerReport> Reports() const;
+  // The workers' last published snapshots (any thread, while running).
+  std::vector<WorkerReport> Snapshots() const;
 
  protected:
   // Fills the parts every worker has; the source adds its own.

@@ -157,6 +157,53 @@ o=$(dig_c $C4 $DNS4 www.tiktok.com A)
 [[ $r == exit=0* && $o == *"status: NXDOMAIN"* ]] && pass "restart after kill -9 (fail closed): traffic flows, blocking restored" ||
   fail "restart closed: $r $(echo "$o" | grep status)"
 stop_vigie >/dev/null
+
+# ---- operations: decision events over syslog (UDP), Prometheus metrics ---------------------
+rules up --queues 0:1 --fail open
+rm -f "$T/decisions.jsonl" "$T/syslog.port" "$T/syslog.txt"
+ip netns exec "$NS_G" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(70000).replace(b"\n", b" ") + b"\n")
+' "$T/syslog.port" "$T/syslog.txt" &
+PIDS+=($!)
+for i in $(seq 100); do [ -s "$T/syslog.port" ] && break; sleep 0.05; done
+syslog_port=$(cat "$T/syslog.port" 2>/dev/null)
+metrics_port=9108
+write_config "$T/ops.toml" open inline "syslog = \"udp://127.0.0.1:${syslog_port:-9}\"
+
+[metrics]
+listen = \"127.0.0.1:$metrics_port\""
+start_vigie "$T/ops.toml" || exit 1
+o=$(dig_c $C4 $DNS4 www.tiktok.com A)
+[[ $o == *"status: NXDOMAIN"* ]] && pass "syslog+metrics config: dig www.tiktok.com still blocked" ||
+  fail "ops dig: $(echo "$o" | grep status)"
+m=""
+for i in $(seq 30); do  # workers publish their figures about every second
+  m=$(ing curl -sS --max-time 2 "http://127.0.0.1:$metrics_port/metrics" 2>&1)
+  v=$(echo "$m" | awk '$1 == "vigie_decisions_total{app=\"tiktok\",action=\"block\"}" {print $2}')
+  [ "${v:-0}" -gt 0 ] 2>/dev/null && break
+  sleep 0.2
+done
+[ "${v:-0}" -gt 0 ] 2>/dev/null &&
+  pass "GET /metrics: vigie_decisions_total{app=\"tiktok\",action=\"block\"} $v ($(echo "$m" | grep -c '^vigie_') samples)" ||
+  fail "metrics: tiktok block not counted: $(echo "$m" | grep -E 'decisions_total|curl' | head -3)"
+c404=$(ing curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$metrics_port/nothing")
+[ "$c404" = 404 ] && pass "GET /nothing on the metrics port: 404" || fail "metrics other path: $c404"
+for i in $(seq 40); do grep -q '"action":"block"' "$T/syslog.txt" 2>/dev/null && break; sleep 0.05; done
+ev=$(grep '"app":"tiktok"' "$T/syslog.txt" 2>/dev/null | grep '"action":"block"' | head -1)
+[[ $ev == "<132>1 "*" vigie "*" decision - {"* ]] &&
+  pass "syslog (udp://127.0.0.1:$syslog_port): RFC 5424 block event received: '${ev:0:60}...'" ||
+  fail "syslog: no block event (port '$syslog_port'): $(head -c 300 "$T/syslog.txt" 2>/dev/null)"
+stop_vigie; rc=$?
+sl=$(grep "syslog  *sent" "$T/vigie.err" | tr -s ' ' | sed 's/^ //')
+[ $rc -eq 0 ] && [[ $sl == "syslog sent "[1-9]*", errors 0" ]] && pass "summary: '$sl'" ||
+  fail "summary syslog line: exit $rc '$sl'"
 rules down
 
 finish

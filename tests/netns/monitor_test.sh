@@ -34,7 +34,16 @@ else fail "monitor dig blocked: $(echo "$o" | grep -E 'status|EDE')"; fi
 o=$(dig_c $C4 $DNS4 www.wikipedia.org A)
 [[ $o == *"status: NOERROR"* && $o == *"$WEB4"* ]] && pass "monitor inject: dig www.wikipedia.org resolves" ||
   fail "monitor dig allowed: $(echo "$o" | grep status)"
-r=$(curl_c $C4 www.tiktok.com)
+# A passive tap races the real server: the injected RST must arrive before the
+# server's answer. Without netem the server is as close as Vigie, so a loaded
+# machine can lose one race; three connections, as a client retries.
+tls_attempts=0
+for attempt in 1 2 3; do
+  tls_attempts=$attempt
+  r=$(curl_c $C4 www.tiktok.com)
+  [[ $r != exit=0* && $r == *reset* ]] && break
+  echo "note: injected reset lost the race on attempt $attempt ($r)"
+done
 [[ $r != exit=0* && $r == *reset* ]] && pass "monitor inject: curl https://www.tiktok.com is reset ($r)" ||
   fail "monitor curl blocked: $r"
 r=$(curl_c $C4 www.wikipedia.org)
@@ -45,7 +54,9 @@ o=$(dig_c $C4U $DNS4 www.tiktok.com A)
 stop_vigie; rc=$?
 [ $rc -eq 0 ] && pass "monitor: SIGTERM clean exit" || fail "monitor exit $rc"
 n=$(grep -c '"action":"block"' "$T/decisions.jsonl" 2>/dev/null)
-[ "${n:-0}" -eq 2 ] && pass "monitor: 2 block events logged (DNS + TLS)" || fail "monitor block events: ${n:-0}"
+want=$((1 + tls_attempts))  # one DNS query, one per TLS connection
+[ "${n:-0}" -eq $want ] && pass "monitor: $want block events logged (DNS + $tls_attempts TLS)" ||
+  fail "monitor block events: ${n:-0}, want $want"
 
 # enforce = "log": observe only.
 rm -f "$T/decisions.jsonl"
