@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "classifiers/dns.h"
+#include "gateway/testing/pipeline_fixture.h"
 #include "gtest/gtest.h"
 
 // ldns is the differential oracle for the answers ldns built; it reads only
@@ -168,12 +169,7 @@ std::shared_ptr<const Policy> TestPolicy() {
   namespace fs = std::filesystem;
   static std::shared_ptr<const Policy> p = [] {
     fs::path dir = fs::temp_directory_path() / ("vigie_enforce_" + std::to_string(getpid()));
-    fs::create_directories(dir / "lists");
-    std::ofstream(dir / "lists" / "tiktok.list") << "tiktok.com\n";
-    std::ofstream(dir / "vigie.toml") << "[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"lists\"\n"
-                                         "[[policy]]\napps = [\"tiktok\"]\naction = \"block\"\n";
-    auto c = LoadConfig((dir / "vigie.toml").string());
-    auto built = Policy::Build(*std::move(c));
+    auto built = testing::WritePolicy(dir, testing::kTiktokOnlyConfig, testing::TiktokOnlyLists());
     fs::remove_all(dir);
     return *std::move(built);
   }();

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "gateway/testing/pipeline_fixture.h"
 #include "gtest/gtest.h"
 
 namespace vigie {
@@ -19,13 +20,7 @@ class LogQueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("vigie_logq_" + std::to_string(getpid()));
-    fs::create_directories(dir_ / "lists");
-    std::ofstream(dir_ / "lists" / "tiktok.list") << "tiktok.com\n";
-    std::ofstream(dir_ / "vigie.toml") << "[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"lists\"\n"
-                                          "[[policy]]\napps = [\"tiktok\"]\naction = \"block\"\n";
-    auto c = LoadConfig((dir_ / "vigie.toml").string());
-    ASSERT_TRUE(c.ok()) << c.status();
-    auto p = Policy::Build(*std::move(c));
+    auto p = testing::WritePolicy(dir_, testing::kTiktokOnlyConfig, testing::TiktokOnlyLists());
     ASSERT_TRUE(p.ok()) << p.status();
     policy_ = *p;
   }

@@ -39,22 +39,13 @@ using testing::UdpFrame;
 
 class PipelineTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::path(::testing::TempDir()) / ("vigie_pipeline_" + std::to_string(::getpid())));
-    auto p = testing::WritePolicy(*dir_);
-    ASSERT_TRUE(p.ok()) << p.status();
-    policy_ = new std::shared_ptr<const Policy>(*std::move(p));
-  }
-  static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
-    delete dir_;
-    delete policy_;
-  }
+  static void SetUpTestSuite() { suite_ = new testing::SuitePolicy("vigie_pipeline"); }
+  static void TearDownTestSuite() { delete suite_; }
 
   void Make(LogMode mode = LogMode::kDecisions) {
     PipelineOptions o;
     o.log_mode = mode;
-    pipe_ = std::make_unique<Pipeline>(*policy_, &sink_, o);
+    pipe_ = std::make_unique<Pipeline>(suite_->policy(), &sink_, o);
   }
   // Feeds a frame (exact-size heap copy) as the next capture frame.
   PacketVerdict Feed(const Bytes& frame) {
@@ -81,8 +72,7 @@ class PipelineTest : public ::testing::Test {
                          absl::MakeConstSpan(stream.data() + off, len)));
   }
 
-  static fs::path* dir_;
-  static std::shared_ptr<const Policy>* policy_;
+  static testing::SuitePolicy* suite_;
   CaptureSink sink_;
   std::unique_ptr<Pipeline> pipe_;
   uint64_t frame_no_ = 0;
@@ -91,8 +81,7 @@ class PipelineTest : public ::testing::Test {
   Endpoint server_ = Ep("93.184.216.34", 443);
   Endpoint resolver_ = Ep("9.9.9.9", 53);
 };
-fs::path* PipelineTest::dir_ = nullptr;
-std::shared_ptr<const Policy>* PipelineTest::policy_ = nullptr;
+testing::SuitePolicy* PipelineTest::suite_ = nullptr;
 
 Bytes Hello(const std::string& sni) {
   testing::ClientHelloSpec s;

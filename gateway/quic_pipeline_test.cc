@@ -83,18 +83,8 @@ Bytes Hello(const std::string& sni, bool pq = false, bool ech = false) {
 
 class QuicPipelineTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::path(::testing::TempDir()) / ("vigie_quic_pipeline_" + std::to_string(::getpid())));
-    // [inspect] left at its defaults (ech = log, no_sni = allow).
-    auto p = testing::WritePolicy(*dir_);
-    ASSERT_TRUE(p.ok()) << p.status();
-    policy_ = new std::shared_ptr<const Policy>(*std::move(p));
-  }
-  static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
-    delete dir_;
-    delete policy_;
-  }
+  static void SetUpTestSuite() { suite_ = new testing::SuitePolicy("vigie_quic_pipeline"); }
+  static void TearDownTestSuite() { delete suite_; }
 
   void SetUp() override { Make(); }
   void Make(LogMode mode = LogMode::kDecisions) {
@@ -102,7 +92,7 @@ class QuicPipelineTest : public ::testing::Test {
     o.log_mode = mode;
     sink_.got.clear();
     frame_no_ = 0;
-    pipe_ = std::make_unique<Pipeline>(*policy_, &sink_, o);
+    pipe_ = std::make_unique<Pipeline>(suite_->policy(), &sink_, o);
   }
   // Feeds a frame (an exact-size heap copy, so ASan sees overreads) as the next
   // capture frame.
@@ -135,8 +125,7 @@ class QuicPipelineTest : public ::testing::Test {
   }
 
   static inline const Bytes kDcid = FromHex("5a0f9b27e3c1d4a8");
-  static fs::path* dir_;
-  static std::shared_ptr<const Policy>* policy_;
+  static testing::SuitePolicy* suite_;
   CaptureSink sink_;
   std::unique_ptr<Pipeline> pipe_;
   uint64_t frame_no_ = 0;
@@ -144,8 +133,7 @@ class QuicPipelineTest : public ::testing::Test {
   Endpoint client_ = Ep("10.20.5.20", 52000);
   Endpoint server_ = Ep("142.250.74.100", 443);
 };
-fs::path* QuicPipelineTest::dir_ = nullptr;
-std::shared_ptr<const Policy>* QuicPipelineTest::policy_ = nullptr;
+testing::SuitePolicy* QuicPipelineTest::suite_ = nullptr;
 
 // ---- One Initial, per version and link / IP family --------------------------------------
 

@@ -15,6 +15,7 @@
 
 #include "gateway/log_queue.h"
 #include "gateway/policy.h"
+#include "gateway/testing/pipeline_fixture.h"
 #include "gtest/gtest.h"
 
 namespace vigie {
@@ -173,13 +174,7 @@ TEST(SyslogSink, UnreachableTcpCollectorCountsErrors) {
 
 TEST(SyslogSink, LogQueueWriterSendsEveryLine) {
   fs::path dir = fs::temp_directory_path() / ("vigie_syslog_" + std::to_string(getpid()));
-  fs::create_directories(dir / "lists");
-  std::ofstream(dir / "lists" / "tiktok.list") << "tiktok.com\n";
-  std::ofstream(dir / "vigie.toml") << "[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"lists\"\n"
-                                       "[[policy]]\napps = [\"tiktok\"]\naction = \"block\"\n";
-  auto c = LoadConfig((dir / "vigie.toml").string());
-  ASSERT_TRUE(c.ok()) << c.status();
-  auto p = Policy::Build(*std::move(c));
+  auto p = testing::WritePolicy(dir, testing::kTiktokOnlyConfig, testing::TiktokOnlyLists());
   ASSERT_TRUE(p.ok()) << p.status();
   Decision d;
   d.ts_us = 1'700'000'000'000'000;

@@ -6,7 +6,11 @@
 #ifndef VIGIE_GATEWAY_TESTING_PIPELINE_FIXTURE_H_
 #define VIGIE_GATEWAY_TESTING_PIPELINE_FIXTURE_H_
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -108,6 +112,14 @@ apps = ["olvid"]
 action = "allow"
 )";
 
+// The smallest useful policy: tiktok blocked for 10.0.0.0/8.
+inline constexpr char kTiktokOnlyConfig[] =
+    "[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"lists\"\n[[policy]]\napps = [\"tiktok\"]\naction = \"block\"\n";
+inline const std::map<std::string, std::string>& TiktokOnlyLists() {
+  static const auto* lists = new std::map<std::string, std::string>{{"tiktok", "tiktok.com\n"}};
+  return *lists;
+}
+
 inline const std::map<std::string, std::string>& PipelineTestLists() {
   static const auto* lists = new std::map<std::string, std::string>{
       {"tiktok", "tiktok.com\n"}, {"facebook", "facebook.com\n"}, {"olvid", "olvid.io\n"}};
@@ -126,6 +138,27 @@ inline absl::StatusOr<std::shared_ptr<const Policy>> WritePolicy(
   if (!c.ok()) return c.status();
   return Policy::Build(*std::move(c));
 }
+
+// The standard test policy in a temp directory, for a whole test suite
+// (created in SetUpTestSuite, deleted in TearDownTestSuite).
+class SuitePolicy {
+ public:
+  explicit SuitePolicy(const std::string& name)
+      : dir_(std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()))) {
+    auto p = WritePolicy(dir_);
+    if (!p.ok()) {
+      std::fprintf(stderr, "test policy: %s\n", std::string(p.status().message()).c_str());
+      std::abort();
+    }
+    policy_ = *std::move(p);
+  }
+  ~SuitePolicy() { std::filesystem::remove_all(dir_); }
+  const std::shared_ptr<const Policy>& policy() const { return policy_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::shared_ptr<const Policy> policy_;
+};
 
 // One decision as a test sees it.
 struct Captured {
