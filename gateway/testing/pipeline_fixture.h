@@ -20,9 +20,10 @@
 
 #include "absl/types/span.h"
 #include "classifiers/testing/builders.h"
-#include "gateway/config.h"
-#include "gateway/decision.h"
-#include "gateway/policy.h"
+#include "gateway/policy/config.h"
+#include "gateway/inspect/decision.h"
+#include "gateway/output/decision_json.h"
+#include "gateway/policy/policy.h"
 
 namespace vigie {
 namespace testing {

@@ -10,10 +10,11 @@
 #include <memory>
 #include <string>
 
-#include "gateway/config.h"
-#include "gateway/decision.h"
-#include "gateway/pipeline.h"
-#include "gateway/policy.h"
+#include "gateway/policy/config.h"
+#include "gateway/inspect/decision.h"
+#include "gateway/output/decision_json.h"
+#include "gateway/inspect/pipeline.h"
+#include "gateway/policy/policy.h"
 
 namespace {
 

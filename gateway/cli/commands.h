@@ -1,0 +1,44 @@
+// The `vigie` subcommands (one file each) and what they share.
+//
+//   vigie replay  [--config FILE] [--log FILE|-] [--log-all] [--summary-json FILE] PCAP...
+//   vigie lookup  [--config FILE] [--src IP] [NAME...]
+//   vigie lists stats [--config FILE]
+//   vigie check-config [--config FILE]
+//   vigie run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]
+//
+// The CLI is the last stage: it may use every library of gateway/; nothing
+// links it. Each command returns the process exit code (2: usage or config
+// error, with the reason on standard error).
+#ifndef VIGIE_GATEWAY_CLI_COMMANDS_H_
+#define VIGIE_GATEWAY_CLI_COMMANDS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/policy/policy.h"
+
+namespace vigie {
+
+using Args = std::vector<std::string>;
+
+int ReplayCommand(const Args& args);
+int LookupCommand(const Args& args);
+int ListsCommand(const Args& args);  // args[0] is the lists subcommand
+int CheckConfigCommand(const Args& args);
+int RunCommand(const Args& args);
+
+// Prints "vigie: <msg>" on standard error and returns 2.
+int Fail(const std::string& msg);
+
+// Loads the config (`config_path`, or DefaultConfigPath() when empty) and
+// builds its policy snapshot.
+absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicy(const std::string& config_path);
+
+// The top-level usage text.
+extern const char* const kUsage;
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_CLI_COMMANDS_H_

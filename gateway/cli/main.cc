@@ -1,0 +1,60 @@
+// vigie: the command-line entry point; one file per subcommand (commands.h).
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/cli/commands.h"
+#include "gateway/policy/config.h"
+
+namespace vigie {
+
+const char* const kUsage =
+    "usage: vigie COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  replay [--config FILE] [--log FILE|-] [--log-all] [--summary-json FILE] PCAP...\n"
+    "      take capture files through the whole packet path; decisions as JSON lines\n"
+    "  lookup [--config FILE] [--src IP] [NAME...]\n"
+    "      how the policy decides names (no NAME: names from stdin, JSON lines out)\n"
+    "  lists stats [--config FILE]\n"
+    "      entries, nodes, memory and build time of the compiled lists\n"
+    "  check-config [--config FILE]\n"
+    "      load the config and its lists, report the first error as file:line\n"
+    "  run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n"
+    "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
+    "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
+    "\n"
+    "Without --config: $VIGIE_CONFIG, else the bundled deploy/vigie.toml.\n";
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "vigie: %s\n", msg.c_str());
+  return 2;
+}
+
+absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicy(const std::string& config_path) {
+  std::string path = config_path.empty() ? DefaultConfigPath() : config_path;
+  auto config = LoadConfig(path);
+  if (!config.ok()) return config.status();
+  return Policy::Build(*std::move(config));
+}
+
+}  // namespace vigie
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(vigie::kUsage, stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "replay") return vigie::ReplayCommand(args);
+  if (cmd == "lookup") return vigie::LookupCommand(args);
+  if (cmd == "lists") return vigie::ListsCommand(args);
+  if (cmd == "check-config") return vigie::CheckConfigCommand(args);
+  if (cmd == "run") return vigie::RunCommand(args);
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(vigie::kUsage, stdout);
+    return 0;
+  }
+  return vigie::Fail(absl::StrCat("unknown command '", cmd, "'\n", vigie::kUsage));
+}

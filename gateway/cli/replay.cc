@@ -1,0 +1,76 @@
+#include "gateway/cli/commands.h"
+
+#include <boost/program_options.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gateway/base/absl_compat.h"
+#include <chrono>
+#include <fstream>
+#include "gateway/output/decision_json.h"
+#include "gateway/inspect/pipeline.h"
+#include "gateway/sources/replay.h"
+#include "gateway/output/summary.h"
+
+namespace po = boost::program_options;
+
+namespace vigie {
+
+int ReplayCommand(const Args& args) {
+  po::options_description desc("replay options");
+  std::string config, log, summary_json;
+  bool log_all = false;
+  std::vector<std::string> pcaps;
+  desc.add_options()("config", po::value(&config), "config file")(
+      "log", po::value(&log), "decision log: a file, or - for standard output (default: the config's)")(
+      "log-all", po::bool_switch(&log_all), "also log names that matched nothing and unmanaged sources")(
+      "summary-json", po::value(&summary_json), "write the summary figures as JSON to this file")(
+      "pcap", po::value(&pcaps), "capture files");
+  po::positional_options_description pos;
+  pos.add("pcap", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Fail(absl::StrCat("replay: ", e.what(), "\n", kUsage));
+  }
+  if (pcaps.empty()) return Fail(absl::StrCat("replay: no capture file given\n", kUsage));
+  auto policy = LoadPolicy(config);
+  if (!policy.ok()) return Fail(std::string(policy.status().message()));
+  const Config& cfg = (*policy)->config();
+  auto sink = JsonLineSink::Open(log.empty() ? cfg.log_path : log);
+  if (!sink.ok()) return Fail(std::string(sink.status().message()));
+  PipelineOptions opts;
+  opts.log_mode = log_all ? LogMode::kAll : cfg.log_mode;
+  Pipeline pipeline(*policy, sink->get(), opts);
+  auto start = std::chrono::steady_clock::now();
+  int rc = 0;
+  for (const std::string& f : pcaps) {
+    auto res = ReplayCapture(f, &pipeline);
+    if (!res.ok()) {
+      std::fprintf(stderr, "vigie: %s\n", std::string(res.status().message()).c_str());
+      rc = 1;
+      continue;
+    }
+    if (!res->warning.empty()) {
+      pipeline.Count(Anomaly::k_capture_read_error);
+      std::fprintf(stderr, "vigie: warning: %s\n", res->warning.c_str());
+    }
+  }
+  (*sink)->Flush();
+  SummaryFigures f;
+  f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  f.counters = pipeline.counters();
+  f.by_app = pipeline.by_app();
+  f.log_written = f.counters.Get(Counter::k_log_events_written);
+  PrintReplaySummary(f, pipeline.policy(), stderr);
+  if (!summary_json.empty()) {
+    std::ofstream out(summary_json);
+    out << SummaryJson(f, pipeline.policy()) << "\n";
+    if (!out) return Fail(absl::StrCat(summary_json, ": cannot write"));
+  }
+  return rc;
+}
+
+}  // namespace vigie

@@ -1,0 +1,188 @@
+#include "gateway/cli/commands.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include <boost/program_options.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "gateway/base/absl_compat.h"
+#include "gateway/policy/config.h"
+#include "gateway/output/log_queue.h"
+#include "gateway/output/metrics_server.h"
+#include "gateway/sources/monitor_source.h"
+#include "gateway/sources/nfqueue_source.h"
+#include "gateway/output/summary.h"
+#include "gateway/sources/worker_pool.h"
+
+namespace po = boost::program_options;
+
+namespace vigie {
+
+namespace {
+
+constexpr const char* kRunUsage =
+    "usage: vigie run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n";
+
+
+
+}  // namespace
+
+int RunCommand(const std::vector<std::string>& args) {
+  po::options_description desc("run options");
+  std::string config_path, log_path, summary_json;
+  uint32_t queue_maxlen = 0;  // 0: [gateway] queue_length
+  desc.add_options()("config", po::value(&config_path), "config file")(
+      "log", po::value(&log_path), "decision log: a file, or - for standard output (default: the config's)")(
+      "queue-maxlen", po::value(&queue_maxlen),
+      "inline: packets each NFQUEUE holds before the fail policy applies (default: [gateway] queue_length)")(
+      "summary-json", po::value(&summary_json), "on exit, write the summary figures as JSON to this file");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Fail(absl::StrCat("run: ", e.what(), "\n", kRunUsage));
+  }
+  if (config_path.empty()) config_path = DefaultConfigPath();
+  auto loaded = LoadPolicy(config_path);
+  if (!loaded.ok()) return Fail(std::string(SV(loaded.status().message())));
+  std::shared_ptr<const Policy> policy = *loaded;
+  const Config& cfg = policy->config();
+  if (cfg.mode != "inline" && cfg.mode != "monitor") {
+    return Fail(absl::StrCat(cfg.path, ": [gateway] mode must be inline or monitor, not '", cfg.mode, "'"));
+  }
+
+  // Signals are taken synchronously by this thread; workers never see them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  PipelineOptions popts;
+  popts.log_mode = cfg.log_mode;
+  PolicyHolder holder(policy);
+  const bool inline_mode = cfg.mode == "inline";
+  size_t workers = inline_mode ? cfg.queues.size() : cfg.interfaces.size();
+  auto log = LogQueue::Open(log_path.empty() ? cfg.log_path : log_path, workers == 0 ? 1 : workers);
+  if (!log.ok()) return Fail(std::string(SV(log.status().message())));
+  if (!cfg.syslog.empty()) {
+    auto sys = SyslogSink::Open(cfg.syslog);
+    if (!sys.ok()) return Fail(absl::StrCat(cfg.path, ": ", sys.status().message()));
+    (*log)->SetSyslog(*std::move(sys));
+  }
+
+  std::unique_ptr<NfqueueSource> nfq;
+  std::unique_ptr<MonitorSource> mon;
+  if (inline_mode) {
+    NfqueueOptions o;
+    o.queues = cfg.queues;
+    o.queue_maxlen = queue_maxlen != 0 ? queue_maxlen : cfg.queue_length;
+    o.fail_open = cfg.fail != "closed";
+    o.pipeline = popts;
+    auto s = NfqueueSource::Open(o, &holder, log->get());
+    if (!s.ok()) return Fail(std::string(SV(s.status().message())));
+    nfq = *std::move(s);
+  } else {
+    MonitorOptions o;
+    o.interfaces = cfg.interfaces;
+    o.inject = cfg.enforce == "inject";
+    o.pipeline = popts;
+    auto s = MonitorSource::Open(o, &holder, log->get());
+    if (!s.ok()) return Fail(std::string(SV(s.status().message())));
+    mon = *std::move(s);
+  }
+  std::unique_ptr<MetricsServer> metrics;
+  if (!cfg.metrics_listen.empty()) {
+    WorkerPool* pool = nfq ? static_cast<WorkerPool*>(nfq.get()) : static_cast<WorkerPool*>(mon.get());
+    LogQueue* lq = log->get();
+    auto m = MetricsServer::Start(cfg.metrics_listen, [pool, lq, &holder] {
+      MetricsView v;
+      v.workers = pool->Snapshots();
+      std::shared_ptr<const Policy> p = holder.Get();
+      const Matcher& matcher = p->matcher();
+      for (size_t i = 0; i < matcher.app_count(); ++i) v.app_names.push_back(matcher.app_name(static_cast<AppId>(i)));
+      v.log_written = lq->written();
+      v.log_dropped = lq->dropped();
+      if (const SyslogSink* s = lq->syslog()) {
+        v.syslog = true;
+        v.syslog_sent = s->sent();
+        v.syslog_errors = s->errors();
+      }
+      return RenderMetrics(v);
+    });
+    if (!m.ok()) return Fail(absl::StrCat(cfg.path, ": ", m.status().message()));
+    metrics = *std::move(m);
+    std::fprintf(stderr, "vigie: metrics on %s (port %u), GET /metrics\n", cfg.metrics_listen.c_str(),
+                 static_cast<unsigned>(metrics->port()));
+  }
+  (*log)->Start();
+  if (nfq) nfq->Start();
+  if (mon) mon->Start();
+  std::vector<std::string> what;
+  if (inline_mode) {
+    for (int q : cfg.queues) what.push_back(absl::StrCat(q));
+    std::fprintf(stderr, "vigie: inline on NFQUEUE %s (fail %s, queue length %u); ready\n",
+                 absl::StrJoin(what, ",").c_str(), cfg.fail.c_str(), queue_maxlen != 0 ? queue_maxlen : cfg.queue_length);
+  } else {
+    std::fprintf(stderr, "vigie: monitor on %s (enforce %s); ready\n", absl::StrJoin(cfg.interfaces, ",").c_str(),
+                 cfg.enforce.c_str());
+  }
+  std::fflush(stderr);
+
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      auto fresh = LoadPolicy(config_path);
+      if (!fresh.ok()) {
+        std::fprintf(stderr, "vigie: reload of %s failed, keeping the current policy: %s\n", config_path.c_str(),
+                     std::string(SV(fresh.status().message())).c_str());
+      } else {
+        const Config& nc = (*fresh)->config();
+        if (nc.mode != cfg.mode || nc.queues != cfg.queues || nc.interfaces != cfg.interfaces ||
+            nc.fail != cfg.fail || nc.enforce != cfg.enforce || nc.log_path != cfg.log_path ||
+            nc.syslog != cfg.syslog || nc.metrics_listen != cfg.metrics_listen) {
+          std::fprintf(stderr, "vigie: reload: [gateway], [log] and [metrics] changes take effect on restart\n");
+        }
+        holder.Publish(*std::move(fresh));
+        std::fprintf(stderr, "vigie: policy reloaded from %s\n", config_path.c_str());
+      }
+      std::fflush(stderr);
+      continue;
+    }
+    break;  // SIGTERM, SIGINT
+  }
+  std::fprintf(stderr, "vigie: stopping\n");
+  if (metrics) metrics->Stop();
+  if (nfq) nfq->Stop();
+  if (mon) mon->Stop();
+  (*log)->Stop();
+  SummaryFigures f = SumWorkers(nfq ? nfq->Reports() : mon->Reports());
+  f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  f.log_written = (*log)->written();
+  f.log_dropped = (*log)->dropped();
+  if (const SyslogSink* s = (*log)->syslog()) {
+    f.syslog = true;
+    f.syslog_sent = s->sent();
+    f.syslog_errors = s->errors();
+  }
+  PrintRunSummary(f, *holder.Get(), stderr);
+  if (!summary_json.empty()) {
+    std::ofstream j(summary_json);
+    j << SummaryJson(f, *holder.Get()) << "\n";
+    if (!j) std::fprintf(stderr, "vigie: %s: cannot write\n", summary_json.c_str());
+  }
+  return 0;
+}
+
+}  // namespace vigie

@@ -1,0 +1,108 @@
+#include "gateway/decode/ip_reassembly.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vigie {
+
+void IpReassembler::Drop(TrainList::iterator it) {
+  index_.erase(it->key);
+  trains_.erase(it);
+}
+
+void IpReassembler::Expire(uint64_t now_us) {
+  while (!trains_.empty() && trains_.front().first_us + kFragmentTimeoutUs < now_us) {
+    counters_->Inc(Counter::k_ip_frag_timeouts);
+    Drop(trains_.begin());
+  }
+}
+
+bool IpReassembler::Add(const DecodedPacket& pkt, uint64_t now_us, absl::Span<const uint8_t>* payload,
+                        uint8_t* proto) {
+  counters_->Inc(Counter::k_ip_fragments);
+  Expire(now_us);
+  const FragmentInfo& f = pkt.frag;
+  uint64_t end = uint64_t{f.offset} + f.data.size();
+  if (end > kMaxDatagramBytes) {
+    counters_->Inc(Counter::k_ip_frag_overflow);
+    return false;
+  }
+  // A middle fragment must carry a multiple of 8 bytes.
+  if (f.more && (f.data.size() % 8 != 0 || f.data.empty())) {
+    counters_->Inc(Anomaly::k_frag_bad);
+    return false;
+  }
+  Key key{pkt.src, pkt.dst, f.id, f.proto};
+  auto found = index_.find(key);
+  TrainList::iterator it;
+  if (found == index_.end()) {
+    if (trains_.size() >= kMaxFragmentTrains) {
+      counters_->Inc(Counter::k_ip_frag_timeouts);
+      Drop(trains_.begin());
+    }
+    trains_.push_back(Train{});
+    it = std::prev(trains_.end());
+    it->key = key;
+    it->first_us = now_us;
+    index_.emplace(key, it);
+  } else {
+    it = found->second;
+  }
+  Train& t = *it;
+  if (++t.fragments > kMaxFragmentsPerTrain) {
+    counters_->Inc(Counter::k_ip_frag_overflow);
+    Drop(it);
+    return false;
+  }
+  if (!f.more) {
+    if (t.have_last && t.total != end) {
+      counters_->Inc(Anomaly::k_frag_bad);
+      Drop(it);
+      return false;
+    }
+    t.have_last = true;
+    t.total = static_cast<uint32_t>(end);
+  }
+  if (t.have_last && end > t.total) {
+    counters_->Inc(Anomaly::k_frag_bad);
+    Drop(it);
+    return false;
+  }
+  if (t.data.size() < end) t.data.resize(end);
+  // Copy only the bytes not yet held (first received wins).
+  uint32_t start = f.offset;
+  uint32_t stop = static_cast<uint32_t>(end);
+  uint32_t cur = start;
+  for (const auto& [rs, re] : t.ranges) {
+    if (re <= cur) continue;
+    if (rs >= stop) break;
+    if (rs > cur) std::memcpy(t.data.data() + cur, f.data.data() + (cur - start), rs - cur);
+    cur = std::max(cur, re);
+    if (cur >= stop) break;
+  }
+  if (cur < stop) std::memcpy(t.data.data() + cur, f.data.data() + (cur - start), stop - cur);
+  // Merge the range in.
+  t.ranges.emplace_back(start, stop);
+  std::sort(t.ranges.begin(), t.ranges.end());
+  std::vector<std::pair<uint32_t, uint32_t>> merged;
+  for (const auto& r : t.ranges) {
+    if (!merged.empty() && r.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  t.ranges.swap(merged);
+  if (!t.have_last || t.ranges.size() != 1 || t.ranges[0].first != 0 || t.ranges[0].second != t.total) {
+    return false;
+  }
+  done_.swap(t.data);
+  done_.resize(t.total);
+  *proto = t.key.proto;
+  Drop(it);
+  counters_->Inc(Counter::k_ip_reassembled);
+  *payload = absl::MakeConstSpan(done_);
+  return true;
+}
+
+}  // namespace vigie

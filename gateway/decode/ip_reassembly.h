@@ -1,0 +1,81 @@
+// IPv4 and IPv6 fragment reassembly, bounded (RFC 791 §3.2, RFC 8200 §4.5).
+//
+// Fragments are keyed by (src, dst, protocol, id). A datagram is handed back
+// whole once every byte up to the last fragment is held. Bounds: at most
+// kMaxFragmentTrains datagrams in progress (the oldest is dropped to make
+// room), at most kMaxDatagramBytes per datagram, at most kMaxFragmentsPerTrain
+// fragments each, and a train older than kFragmentTimeoutUs is dropped. Every
+// bound hit is counted. Overlapping fragments keep the bytes first received.
+//
+// Thread safety: one instance per worker, not shared.
+#ifndef VIGIE_GATEWAY_DECODE_IP_REASSEMBLY_H_
+#define VIGIE_GATEWAY_DECODE_IP_REASSEMBLY_H_
+
+#include <cstdint>
+#include <list>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
+#include "gateway/base/counters.h"
+#include "gateway/decode/decode.h"
+
+namespace vigie {
+
+// Datagrams being reassembled at once; fragments are rare in the traffic we inspect.
+inline constexpr size_t kMaxFragmentTrains = 1024;
+// The IPv4 maximum; larger (jumbo) datagrams are not reassembled.
+inline constexpr size_t kMaxDatagramBytes = 65535;
+// Fragments of one datagram: more is an attack (tiny-fragment floods).
+inline constexpr size_t kMaxFragmentsPerTrain = 64;
+// RFC 8200 §4.5 says 60 s; captures can be replayed faster than real time,
+// so time is the packets' own.
+inline constexpr uint64_t kFragmentTimeoutUs = 30'000'000;
+
+class IpReassembler {
+ public:
+  explicit IpReassembler(Counters* counters) : counters_(counters) {}
+
+  // Adds a fragment seen at `now_us`. When it completes its datagram, returns
+  // true and sets *payload to the whole transport payload (valid until the
+  // next call) and *proto to the protocol.
+  bool Add(const DecodedPacket& pkt, uint64_t now_us, absl::Span<const uint8_t>* payload, uint8_t* proto);
+
+  size_t trains() const { return trains_.size(); }
+
+ private:
+  struct Key {
+    IpAddress src, dst;
+    uint32_t id;
+    uint8_t proto;
+    friend bool operator==(const Key& a, const Key& b) {
+      return a.src == b.src && a.dst == b.dst && a.id == b.id && a.proto == b.proto;
+    }
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.src, k.dst, k.id, k.proto);
+    }
+  };
+  struct Train {
+    Key key;
+    uint64_t first_us = 0;
+    std::vector<uint8_t> data;
+    std::vector<std::pair<uint32_t, uint32_t>> ranges;  // held [start, end), sorted, merged
+    uint32_t total = 0;   // datagram payload length, once the last fragment is seen
+    bool have_last = false;
+    uint16_t fragments = 0;
+  };
+  using TrainList = std::list<Train>;
+
+  void Expire(uint64_t now_us);
+  void Drop(TrainList::iterator it);
+
+  Counters* counters_;
+  TrainList trains_;  // oldest first
+  absl::flat_hash_map<Key, TrainList::iterator> index_;
+  std::vector<uint8_t> done_;  // the last completed datagram
+};
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_DECODE_IP_REASSEMBLY_H_

@@ -1,0 +1,345 @@
+#include "gateway/flow/flow.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+namespace vigie {
+
+FlowTable::FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t id_base, uint64_t id_step)
+    : opts_(opts), counters_(counters), next_id_(id_base), id_step_(id_step) {
+  index_.reserve(std::min<size_t>(opts_.max_flows, 65536));
+}
+
+void FlowTable::Unlink(uint32_t i) {
+  Flow& f = slots_[i];
+  int c = f.proto == kProtoTcp ? 0 : 1;
+  if (f.prev != kNil) slots_[f.prev].next = f.next; else head_[c] = f.next;
+  if (f.next != kNil) slots_[f.next].prev = f.prev; else tail_[c] = f.prev;
+  f.prev = f.next = kNil;
+}
+
+void FlowTable::PushBack(uint32_t i) {
+  Flow& f = slots_[i];
+  int c = f.proto == kProtoTcp ? 0 : 1;
+  f.prev = tail_[c];
+  f.next = kNil;
+  if (tail_[c] != kNil) slots_[tail_[c]].next = i; else head_[c] = i;
+  tail_[c] = i;
+}
+
+void FlowTable::Remove(uint32_t i) {
+  Flow& f = slots_[i];
+  Release(&f);
+  Unlink(i);
+  index_.erase(f.key);
+  f.in_use = false;
+  free_slots_.push_back(i);
+}
+
+void FlowTable::Expire(uint64_t now_us) {
+  for (int c = 0; c < 2; ++c) {
+    uint64_t idle = c == 0 ? opts_.tcp_idle_us : opts_.udp_idle_us;
+    while (head_[c] != kNil && slots_[head_[c]].last_us + idle < now_us) {
+      Remove(head_[c]);
+      counters_->Inc(Counter::k_flows_expired);
+    }
+  }
+}
+
+namespace {
+// UDP services whose replies may be the first packet seen of a flow (a
+// capture or a table that starts mid-conversation): DNS, QUIC/HTTP3, DoQ/DoT.
+bool IsServicePort(uint16_t port) { return port == 53 || port == 443 || port == 853; }
+}  // namespace
+
+Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_client) {
+  if (opts_.max_flows == 0) return nullptr;
+  FlowKey key;
+  bool src_first = std::memcmp(pkt.src.bytes, pkt.dst.bytes, 16) < 0 ||
+                   (pkt.src == pkt.dst && pkt.src_port <= pkt.dst_port);
+  key.proto = pkt.l4_proto;
+  if (src_first) {
+    key.a = pkt.src, key.b = pkt.dst, key.pa = pkt.src_port, key.pb = pkt.dst_port;
+  } else {
+    key.a = pkt.dst, key.b = pkt.src, key.pa = pkt.dst_port, key.pb = pkt.src_port;
+  }
+  if (auto it = index_.find(key); it != index_.end()) {
+    Flow& f = slots_[it->second];
+    f.last_us = std::max(f.last_us, now_us);
+    Unlink(it->second);
+    PushBack(it->second);
+    *from_client = pkt.src == f.client_ip && pkt.src_port == f.client_port;
+    return &f;
+  }
+  uint32_t i;
+  if (!free_slots_.empty()) {
+    i = free_slots_.back();
+    free_slots_.pop_back();
+  } else if (slots_.size() < opts_.max_flows) {
+    i = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    // Full: evict the least recently seen flow, UDP first (cheaper to lose).
+    uint32_t victim = head_[1] != kNil ? head_[1] : head_[0];
+    Remove(victim);
+    counters_->Inc(Counter::k_flows_evicted);
+    i = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  Flow& f = slots_[i];
+  f = Flow();
+  f.key = key;
+  f.id = next_id_;
+  next_id_ += id_step_;
+  f.last_us = now_us;
+  f.proto = pkt.l4_proto;
+  f.in_use = true;
+  // Who is the client? For TCP the SYN says; a SYN-ACK names the other side.
+  // Otherwise the sender of the first packet, unless it comes from a UDP
+  // service port (DNS, QUIC, DoQ) to another port (a reply seen first).
+  bool src_is_client = true;
+  if (pkt.l4_proto == kProtoTcp && (pkt.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
+    src_is_client = false;
+  } else if (pkt.l4_proto == kProtoUdp && IsServicePort(pkt.src_port) && !IsServicePort(pkt.dst_port)) {
+    src_is_client = false;
+  }
+  if (src_is_client) {
+    f.client_ip = pkt.src, f.client_port = pkt.src_port, f.server_ip = pkt.dst, f.server_port = pkt.dst_port;
+  } else {
+    f.client_ip = pkt.dst, f.client_port = pkt.dst_port, f.server_ip = pkt.src, f.server_port = pkt.src_port;
+  }
+  index_.emplace(key, i);
+  PushBack(i);
+  counters_->Inc(Counter::k_flows_created);
+  *from_client = src_is_client;
+  return &f;
+}
+
+namespace {
+// Held-bytes bitmap helpers (bit i of word i / 64 = byte i is held).
+constexpr uint64_t kAllOnes = ~uint64_t{0};
+
+// Sets bits [a, b).
+void SetBits(uint64_t* bits, uint32_t a, uint32_t b) {
+  if (a >= b) return;
+  uint32_t wa = a / 64, wb = (b - 1) / 64;
+  uint64_t first = kAllOnes << (a % 64);
+  uint64_t last = kAllOnes >> (63 - (b - 1) % 64);
+  if (wa == wb) {
+    bits[wa] |= first & last;
+    return;
+  }
+  bits[wa] |= first;
+  for (uint32_t w = wa + 1; w < wb; ++w) bits[w] = kAllOnes;
+  bits[wb] |= last;
+}
+
+// First position in [from, end) whose bit is `held`, or end.
+uint32_t FindBit(const uint64_t* bits, uint32_t from, uint32_t end, bool held) {
+  if (from >= end) return end;
+  uint32_t w = from / 64;
+  uint64_t v = held ? bits[w] : ~bits[w];
+  v &= kAllOnes << (from % 64);
+  uint32_t last = (end - 1) / 64;
+  while (v == 0) {
+    if (++w > last) return end;
+    v = held ? bits[w] : ~bits[w];
+  }
+  uint32_t pos = w * 64 + static_cast<uint32_t>(std::countr_zero(v));
+  return std::min(pos, end);
+}
+
+// Moves every bit up (shift > 0) or down (shift < 0) by |shift| positions;
+// bits moved in are clear, bits moved past either end are lost.
+void ShiftBits(uint64_t* bits, int64_t shift) {
+  constexpr int64_t n = kReassemblyBitmapWords;
+  if (shift > 0) {
+    int64_t ws = shift / 64, bs = shift % 64;
+    for (int64_t i = n - 1; i >= 0; --i) {
+      int64_t src = i - ws;
+      uint64_t v = src >= 0 ? bits[src] << bs : 0;
+      if (bs && src - 1 >= 0) v |= bits[src - 1] >> (64 - bs);
+      bits[i] = v;
+    }
+  } else if (shift < 0) {
+    int64_t ws = -shift / 64, bs = -shift % 64;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t src = i + ws;
+      uint64_t v = src < n ? bits[src] >> bs : 0;
+      if (bs && src + 1 < n) v |= bits[src + 1] << (64 - bs);
+      bits[i] = v;
+    }
+  }
+}
+}  // namespace
+
+int32_t FlowTable::TakeBuffer() {
+  if (!free_buffers_.empty()) {
+    int32_t b = free_buffers_.back();
+    free_buffers_.pop_back();
+    return b;
+  }
+  if (buffer_count_ >= opts_.reassembly_buffers) return -1;
+  // Value-initialized: the bitmap starts clear (Release keeps it so).
+  pool_.push_back(std::make_unique<uint64_t[]>(kPoolEntryBytes / 8));
+  return static_cast<int32_t>(buffer_count_++);
+}
+
+void FlowTable::Release(Flow* flow) {
+  TcpStream& s = flow->stream;
+  if (s.buffer >= 0) {
+    // Clear the bits this stream may have set, so the buffer is reused clean.
+    std::memset(BufferBits(s.buffer), 0, (s.high + 63) / 64 * sizeof(uint64_t));
+    free_buffers_.push_back(s.buffer);
+  }
+  s.buffer = -1;
+  s.contiguous = 0;
+  s.high = 0;
+}
+
+bool FlowTable::Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf,
+                       uint64_t* bits) {
+  // Held bytes are those whose bit is set. Copy the rest; compare what
+  // overlaps (first received wins, as most stacks keep).
+  bool conflict = false;
+  bool fresh = false;
+  uint32_t cur = start;
+  while (cur < end) {
+    uint32_t held = FindBit(bits, cur, end, true);
+    if (held > cur) {
+      std::memcpy(buf + cur, bytes + (cur - start), held - cur);
+      SetBits(bits, cur, held);
+      fresh = true;
+    }
+    if (held >= end) break;
+    uint32_t he = FindBit(bits, held, end, false);
+    if (std::memcmp(buf + held, bytes + (held - start), he - held) != 0) conflict = true;
+    cur = he;
+  }
+  if (conflict) counters_->Inc(Counter::k_tcp_overlap_conflicts);
+  if (!fresh) {
+    counters_->Inc(Counter::k_tcp_retransmissions);
+    return false;
+  }
+  s.high = std::max(s.high, end);
+  // Extend the contiguous prefix over the held bytes that now follow it.
+  s.contiguous = FindBit(bits, s.contiguous, s.high, false);
+  return true;
+}
+
+namespace {
+// Moves every byte held in `buf` (and its bits) up by `shift` (an earlier
+// segment arrived while offset 0 was a guess); the contiguous prefix becomes
+// held bytes past a gap. False, changing nothing, if it would not fit.
+bool ShiftHeld(TcpStream& s, uint8_t* buf, uint64_t* bits, uint32_t shift) {
+  if (int64_t{shift} + s.high > int64_t{kReassemblyCap}) return false;
+  std::memmove(buf + shift, buf, s.high);
+  ShiftBits(bits, shift);
+  s.high += shift;
+  s.contiguous = 0;
+  return true;
+}
+}  // namespace
+
+absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool syn,
+                                                absl::Span<const uint8_t> data, bool* in_place) {
+  *in_place = false;
+  TcpStream& s = flow->stream;
+  if (syn) {
+    s.syn_seen = true;
+    s.has_base = true;
+    s.base_seq = seq + 1;
+    data = {};  // data on a SYN (TFO) is rare; not inspected
+  }
+  if (data.empty()) return {};
+  if (!s.has_base) {
+    s.has_base = true;
+    s.base_seq = seq;
+  }
+  int64_t off = static_cast<int32_t>(seq - s.base_seq);
+  if (off < 0) {
+    // Offset 0 may move back only while it is a guess: no SYN seen and
+    // nothing consumed yet (else this is a retransmission of old bytes).
+    bool may_rebase = !s.syn_seen && !s.base_fixed && -off <= int64_t{kReassemblyCap};
+    if (may_rebase && s.contiguous == 0 && s.buffer < 0 && s.high == 0) {
+      // No SYN seen and nothing held: this earlier segment becomes offset 0.
+      s.base_seq = seq;
+      off = 0;
+    } else if (may_rebase && s.buffer >= 0 && ShiftHeld(s, BufferData(s.buffer), BufferBits(s.buffer), static_cast<uint32_t>(-off))) {
+      // No SYN seen and later bytes held: they were shifted up; rebase.
+      s.base_seq = seq;
+      off = 0;
+    } else if (off + int64_t(data.size()) <= 0) {
+      counters_->Inc(Counter::k_tcp_retransmissions);
+      return {};
+    } else {
+      data = data.subspan(static_cast<size_t>(-off));
+      off = 0;
+    }
+  }
+  if (off >= kReassemblyCap) {
+    s.cap_hit = true;
+    return {};
+  }
+  uint32_t start = static_cast<uint32_t>(off);
+  uint32_t end = static_cast<uint32_t>(std::min<int64_t>(off + int64_t(data.size()), kReassemblyCap));
+  if (off + int64_t(data.size()) > kReassemblyCap) s.cap_hit = true;
+  ++s.segments;
+  if (s.buffer < 0 && s.contiguous == 0 && s.high == 0 && start == 0) {
+    *in_place = true;
+    return data.first(end);
+  }
+  if (s.buffer < 0) {
+    s.buffer = TakeBuffer();
+    if (s.buffer < 0) {
+      counters_->Inc(Counter::k_tcp_reasm_pool_empty);
+      return {};
+    }
+  }
+  uint8_t* buf = BufferData(s.buffer);
+  uint32_t before = s.contiguous;
+  counters_->Inc(Counter::k_tcp_segments_buffered);
+  if (!Insert(s, start, end, data.data(), buf, BufferBits(s.buffer))) {
+    --s.segments;
+    return {};
+  }
+  if (s.contiguous == before) {
+    counters_->Inc(Counter::k_tcp_out_of_order);
+    return {};
+  }
+  return absl::Span<const uint8_t>(buf, s.contiguous);
+}
+
+bool FlowTable::Retain(Flow* flow, absl::Span<const uint8_t> in_place) {
+  TcpStream& s = flow->stream;
+  if (s.buffer < 0) s.buffer = TakeBuffer();
+  if (s.buffer < 0) {
+    counters_->Inc(Counter::k_tcp_reasm_pool_empty);
+    return false;
+  }
+  uint32_t n = static_cast<uint32_t>(in_place.size());
+  uint64_t* bits = BufferBits(s.buffer);
+  std::memcpy(BufferData(s.buffer), in_place.data(), n);
+  SetBits(bits, 0, n);
+  s.high = std::max(s.high, n);
+  s.contiguous = FindBit(bits, n, s.high, false);
+  counters_->Inc(Counter::k_tcp_segments_buffered);
+  return true;
+}
+
+void FlowTable::Consume(Flow* flow, uint32_t n) {
+  TcpStream& s = flow->stream;
+  s.base_seq += n;
+  if (n > 0) s.base_fixed = true;
+  s.cap_hit = false;
+  if (s.buffer < 0) return;  // in place: nothing held
+  n = std::min(n, s.contiguous);
+  uint8_t* buf = BufferData(s.buffer);
+  std::memmove(buf, buf + n, s.high - n);
+  ShiftBits(BufferBits(s.buffer), -int64_t{n});
+  s.contiguous -= n;
+  s.high -= n;
+}
+
+}  // namespace vigie

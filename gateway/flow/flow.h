@@ -1,0 +1,170 @@
+// Flows: a bounded 5-tuple table with idle expiry, and the client-to-server
+// TCP reassembly that holds a stream until its first message (a ClientHello,
+// a DNS message) is whole.
+//
+// Bounds, each hit counted:
+//   - at most `max_flows` flows; when full, the least recently seen flow is
+//     evicted (flows_evicted);
+//   - idle flows expire after tcp_idle_us / udp_idle_us of packet time;
+//   - a stream is reassembled into one of `reassembly_buffers` fixed buffers of
+//     kReassemblyCap bytes, taken only when a message does not fit in the
+//     first segment; past the cap the stream is decided as it is
+//     (tcp_reasm_cap_hit); when no buffer is free, tcp_reasm_pool_empty.
+// Each buffer carries a bitmap of the bytes it holds (one bit per byte of the
+// buffer: kReassemblyBitmapWords * 8 bytes, about 2 KiB, allocated with the
+// buffer), so segments of any size may arrive in any order up to the cap;
+// a pool buffer thus costs kReassemblyCap + ~2 KiB.
+// Overlapping bytes keep what arrived first; a differing retransmission is
+// counted (tcp_overlap_conflicts).
+//
+// Thread safety: one FlowTable per worker (flows are sharded by hash); none
+// of it is shared. No allocation per packet once the table has grown.
+#ifndef VIGIE_GATEWAY_FLOW_FLOW_H_
+#define VIGIE_GATEWAY_FLOW_FLOW_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
+#include "gateway/base/counters.h"
+#include "gateway/decode/decode.h"
+
+namespace vigie {
+
+// The ClientHello cap (classifiers/tls.h) is 16 KiB of handshake; with record
+// headers that is what a stream may need before it is decided.
+inline constexpr uint32_t kReassemblyCap = 16384 + 5 * 4;
+// 64-bit words of the held-bytes bitmap kept after each reassembly buffer.
+inline constexpr uint32_t kReassemblyBitmapWords = (kReassemblyCap + 63) / 64;
+
+struct FlowKey {
+  IpAddress a, b;  // canonical order: (a, pa) < (b, pb)
+  uint16_t pa = 0, pb = 0;
+  uint8_t proto = 0;
+  friend bool operator==(const FlowKey& x, const FlowKey& y) {
+    return x.proto == y.proto && x.pa == y.pa && x.pb == y.pb && x.a == y.a && x.b == y.b;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const FlowKey& k) {
+    return H::combine(std::move(h), k.a, k.b, k.pa, k.pb, k.proto);
+  }
+};
+
+enum class FlowState : uint8_t {
+  kNew,         // no client payload seen yet
+  kInspecting,  // reassembling / waiting for a whole message
+  kDecided,     // a decision was made for the flow (TLS)
+  kIgnored,     // nothing to inspect (not a protocol we classify)
+};
+
+// kQuic: the stream is the client's Initial CRYPTO data, by offset.
+enum class StreamKind : uint8_t { kUnknown, kTls, kDnsTcp, kQuic, kHttp };
+
+// Client-to-server byte stream, from the first payload byte (offset 0).
+struct TcpStream {
+  bool has_base = false;
+  uint32_t base_seq = 0;     // sequence number of offset 0
+  int32_t buffer = -1;       // reassembly pool slot, -1 = none
+  uint32_t contiguous = 0;   // bytes [0, contiguous) are held
+  uint32_t high = 0;         // end of the highest byte held in the buffer (>= contiguous)
+  uint16_t segments = 0;     // segments that brought new bytes
+  bool cap_hit = false;
+  bool syn_seen = false;
+  bool base_fixed = false;   // bytes were consumed: offset 0 can no longer move back
+};
+
+struct Flow {
+  FlowKey key;
+  uint64_t id = 0;
+  uint64_t last_us = 0;
+  IpAddress client_ip, server_ip;
+  uint16_t client_port = 0, server_port = 0;
+  uint8_t proto = 0;
+  FlowState state = FlowState::kNew;
+  StreamKind kind = StreamKind::kUnknown;
+  uint8_t action = 0;  // strongest Action (config.h) decided for the flow, for enforcement
+  uint8_t hellos = 0;  // TLS ClientHellos seen
+  // QUIC: the DCID the client's Initial keys derive from (its first Initial's,
+  // or the one a Retry gave), RFC 9001 §5.2.
+  uint8_t quic_dcid_len = 0;
+  uint8_t quic_dcid[20] = {};
+  TcpStream stream;
+  // LRU links (indices into the slot array), per protocol class.
+  uint32_t prev = 0, next = 0;
+  bool in_use = false;
+};
+
+struct FlowTableOptions {
+  size_t max_flows = 262144;
+  size_t reassembly_buffers = 1024;
+  uint64_t tcp_idle_us = 300'000'000;
+  uint64_t udp_idle_us = 60'000'000;
+};
+
+class FlowTable {
+ public:
+  FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t id_base = 1, uint64_t id_step = 1);
+
+  // Finds or creates the flow of `pkt` (UDP or TCP). *from_client tells the
+  // packet's direction. Returns nullptr only if max_flows is 0.
+  Flow* Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_client);
+
+  // Expires idle flows (called per packet; O(expired)).
+  void Expire(uint64_t now_us);
+
+  // Adds a client segment to the flow's stream. Returns the stream's
+  // contiguous bytes from offset 0 (possibly the segment itself, not copied,
+  // when it is the first one and starts at offset 0 — `in_place` then) so the
+  // caller can try to parse; empty if nothing new became contiguous.
+  absl::Span<const uint8_t> AddSegment(Flow* flow, uint32_t seq, bool syn, absl::Span<const uint8_t> data,
+                                       bool* in_place);
+  // Copies what `AddSegment` returned in place into a buffer (the message
+  // needs more bytes). Returns false if no buffer was free.
+  bool Retain(Flow* flow, absl::Span<const uint8_t> in_place);
+  // The contiguous bytes held in the flow's buffer (empty if none).
+  absl::Span<const uint8_t> Contiguous(Flow* flow) {
+    if (flow->stream.buffer < 0) return {};
+    return absl::Span<const uint8_t>(BufferData(flow->stream.buffer), flow->stream.contiguous);
+  }
+  // Drops the first n contiguous bytes (a consumed DNS message).
+  void Consume(Flow* flow, uint32_t n);
+  // Gives the stream's buffer back (flow decided or ignored).
+  void Release(Flow* flow);
+
+  size_t size() const { return index_.size(); }
+  size_t buffers_in_use() const { return buffer_count_ - free_buffers_.size(); }
+
+ private:
+  static constexpr uint32_t kNil = 0xFFFFFFFFu;
+  void Unlink(uint32_t i);
+  void PushBack(uint32_t i);
+  void Remove(uint32_t i);
+  // A pool entry: kReassemblyCap data bytes, then the held-bytes bitmap
+  // (uint64_t words; the data size is a multiple of 4, padded to 8).
+  static constexpr size_t kBitmapOffset = (size_t{kReassemblyCap} + 7) / 8 * 8;
+  static constexpr size_t kPoolEntryBytes = kBitmapOffset + size_t{kReassemblyBitmapWords} * 8;
+  uint8_t* BufferData(int32_t slot) { return reinterpret_cast<uint8_t*>(pool_[size_t(slot)].get()); }
+  uint64_t* BufferBits(int32_t slot) { return pool_[size_t(slot)].get() + kBitmapOffset / 8; }
+  int32_t TakeBuffer();
+  // Copies [start, end) of the stream (bytes) into the buffer where not yet held.
+  bool Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf, uint64_t* bits);
+
+  FlowTableOptions opts_;
+  Counters* counters_;
+  uint64_t next_id_, id_step_;
+  std::vector<Flow> slots_;
+  std::vector<uint32_t> free_slots_;
+  absl::flat_hash_map<FlowKey, uint32_t> index_;
+  uint32_t head_[2] = {kNil, kNil}, tail_[2] = {kNil, kNil};  // LRU per class: 0 TCP, 1 other
+  // Reassembly buffers, allocated on first use and then reused.
+  // Each is kPoolEntryBytes (data, then bitmap), as uint64_t for alignment.
+  std::vector<std::unique_ptr<uint64_t[]>> pool_;
+  size_t buffer_count_ = 0;
+  std::vector<int32_t> free_buffers_;
+};
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_FLOW_FLOW_H_

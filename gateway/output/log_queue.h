@@ -1,0 +1,74 @@
+// The decision log of the live modes: workers format each decision to a JSON
+// line (FormatDecision) and hand it to one writer thread through bounded
+// queues, one per worker (DESIGN.md: "Logging leaves the workers through
+// bounded queues; when a queue is full the loss is counted and reported").
+//
+// Each worker's queue is a single-producer / single-consumer ring of
+// preallocated strings: no lock and, once the strings have grown to the
+// longest line, no allocation on the packet path. A full ring drops the line
+// and counts it (dropped()); the writer never blocks a worker.
+//
+// Lifetime: create, take one producer() per worker, Start(); Stop() drains
+// every ring, flushes and joins the writer (call it after the workers have
+// stopped). Thread safety: producer(i) is used by worker i only; the counters
+// may be read from any thread.
+#ifndef VIGIE_GATEWAY_OUTPUT_LOG_QUEUE_H_
+#define VIGIE_GATEWAY_OUTPUT_LOG_QUEUE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/inspect/decision.h"
+#include "gateway/output/syslog_sink.h"
+
+namespace vigie {
+
+// Lines a worker may have in flight before the next ones are dropped: about a
+// second of a busy gateway's decisions, a few MB at worst.
+inline constexpr size_t kDefaultLogQueueLines = 8192;
+// How long the writer sleeps when every ring is empty.
+inline constexpr int kLogWriterIdleMicros = 2000;
+
+class LogQueue {
+ public:
+  // `path` "-" is standard output. `producers`: one per worker.
+  static absl::StatusOr<std::unique_ptr<LogQueue>> Open(const std::string& path, size_t producers,
+                                                        size_t lines_per_producer = kDefaultLogQueueLines);
+  ~LogQueue();
+
+  DecisionSink* producer(size_t i);
+  // Also sends every line written to a syslog collector (call before Start()).
+  void SetSyslog(std::unique_ptr<SyslogSink> s) { syslog_ = std::move(s); }
+  const SyslogSink* syslog() const { return syslog_.get(); }
+  void Start();
+  // Drains every ring, flushes and joins the writer. Idempotent.
+  void Stop();
+
+  uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  uint64_t dropped() const;
+
+ private:
+  class Ring;
+  LogQueue(FILE* f, bool owned);
+  void WriterLoop();
+  // Writes what the rings hold; returns the number of lines written.
+  size_t DrainOnce();
+
+  FILE* f_;
+  bool owned_;
+  std::vector<std::unique_ptr<Ring>> producers_;
+  std::unique_ptr<SyslogSink> syslog_;
+  std::thread writer_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> written_{0};
+};
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_OUTPUT_LOG_QUEUE_H_

@@ -1,0 +1,92 @@
+#include "gateway/output/log_queue.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "gateway/testing/pipeline_fixture.h"
+#include "gtest/gtest.h"
+
+namespace vigie {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LogQueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vigie_logq_" + std::to_string(getpid()));
+    auto p = testing::WritePolicy(dir_, testing::kTiktokOnlyConfig, testing::TiktokOnlyLists());
+    ASSERT_TRUE(p.ok()) << p.status();
+    policy_ = *p;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Decision D() const {
+    Decision d;
+    d.ts_us = 1'700'000'000'000'000;
+    d.src = *IpAddress::Parse("10.1.2.3");
+    d.dst = *IpAddress::Parse("192.0.2.1");
+    d.src_port = 40000;
+    d.dst_port = 53;
+    d.domain = "www.tiktok.com";
+    d.domain_raw = "www.tiktok.com";
+    d.verdict = policy_->DecideName("www.tiktok.com");
+    return d;
+  }
+  size_t Lines(const fs::path& p) const {
+    std::ifstream in(p);
+    std::string line;
+    size_t n = 0;
+    while (std::getline(in, line)) {
+      EXPECT_EQ(line.front(), '{');
+      EXPECT_EQ(line.back(), '}');
+      ++n;
+    }
+    return n;
+  }
+
+  fs::path dir_;
+  std::shared_ptr<const Policy> policy_;
+};
+
+TEST_F(LogQueueTest, EveryLineFromEveryWorkerIsWrittenOnStop) {
+  fs::path out = dir_ / "decisions.jsonl";
+  auto q = LogQueue::Open(out.string(), 2, 100000);
+  ASSERT_TRUE(q.ok()) << q.status();
+  (*q)->Start();
+  Decision d = D();
+  std::thread a([&] { for (int i = 0; i < 5000; ++i) (*q)->producer(0)->Write(d, *policy_); });
+  std::thread b([&] { for (int i = 0; i < 5000; ++i) (*q)->producer(1)->Write(d, *policy_); });
+  a.join();
+  b.join();
+  (*q)->Stop();
+  EXPECT_EQ((*q)->written(), 10000u);
+  EXPECT_EQ((*q)->dropped(), 0u);
+  EXPECT_EQ(Lines(out), 10000u);
+}
+
+TEST_F(LogQueueTest, FullQueueDropsAndCounts) {
+  fs::path out = dir_ / "full.jsonl";
+  auto q = LogQueue::Open(out.string(), 1, 10);
+  ASSERT_TRUE(q.ok());
+  Decision d = D();
+  // Writer not started: the ring fills up after 10 lines.
+  for (int i = 0; i < 25; ++i) (*q)->producer(0)->Write(d, *policy_);
+  EXPECT_EQ((*q)->dropped(), 15u);
+  (*q)->Stop();
+  EXPECT_EQ((*q)->written(), 10u);
+  EXPECT_EQ(Lines(out), 10u);
+}
+
+TEST(LogQueueOpen, UnwritablePathFails) {
+  auto q = LogQueue::Open("/nonexistent-dir/x.jsonl", 1);
+  EXPECT_FALSE(q.ok());
+}
+
+}  // namespace
+}  // namespace vigie

@@ -1,0 +1,157 @@
+#include "gateway/output/metrics_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace vigie {
+namespace {
+
+// One HTTP/1.1 request over a plain socket; returns the whole response.
+std::string Get(uint16_t port, const std::string& method, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return "";
+  }
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+// Prometheus text: sample "name{labels}" -> value; checks every line's shape.
+std::map<std::string, double> Parse(const std::string& body, bool* well_formed) {
+  std::map<std::string, double> out;
+  *well_formed = true;
+  std::istringstream in(body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) continue;
+    size_t sp = line.rfind(' ');
+    if (line.empty() || line[0] == '#' || sp == std::string::npos || line.rfind("vigie_", 0) != 0) {
+      *well_formed = false;
+      continue;
+    }
+    try {
+      out[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
+    } catch (...) {
+      *well_formed = false;
+    }
+  }
+  return out;
+}
+
+MetricsView View() {
+  MetricsView v;
+  v.app_names = {"tiktok", "twitter"};
+  WorkerReport a, b;
+  a.name = "queue 0";
+  b.name = "queue 1";
+  a.counters.Inc(Counter::k_packets, 10);
+  b.counters.Inc(Counter::k_packets, 5);
+  a.counters.Inc(Counter::k_decisions_block, 3);
+  a.counters.Inc(Anomaly::k_tls_malformed, 2);
+  a.by_app = {{0, 0, 3}, {1, 0, 0}, {4, 0, 0}};
+  b.by_app = {{0, 0, 2}};
+  a.source.packets = 10;
+  b.source.packets = 5;
+  b.source.dropped = 1;
+  a.enforce.tcp_resets = 7;
+  v.workers = {a, b};
+  v.log_written = 9;
+  v.log_dropped = 1;
+  v.syslog = true;
+  v.syslog_sent = 8;
+  v.syslog_errors = 1;
+  return v;
+}
+
+TEST(RenderMetrics, EveryCounterAndLabelledFamilies) {
+  std::string body = RenderMetrics(View());
+  bool ok = false;
+  auto m = Parse(body, &ok);
+  EXPECT_TRUE(ok) << body;
+  for (size_t i = 0; i < kCounterCount; ++i) {
+    std::string name = "vigie_" + std::string(kCounterNames[i]) + "_total";
+    EXPECT_EQ(m.count(name), 1u) << name;
+    EXPECT_NE(body.find("# HELP " + name + " " + std::string(kCounterHelp[i]) + "\n"), std::string::npos) << name;
+    EXPECT_NE(body.find("# TYPE " + name + " counter\n"), std::string::npos) << name;
+  }
+  EXPECT_EQ(m["vigie_packets_total"], 15);
+  EXPECT_EQ(m["vigie_decisions_block_total"], 3);
+  EXPECT_EQ(m["vigie_log_events_written_total"], 9);
+  EXPECT_EQ(m["vigie_log_events_dropped_total"], 1);
+  EXPECT_EQ(m["vigie_anomalies_total{reason=\"tls_malformed\"}"], 2);
+  EXPECT_EQ(m["vigie_anomalies_total{reason=\"dns_malformed\"}"], 0);
+  EXPECT_EQ(m["vigie_decisions_total{app=\"tiktok\",action=\"block\"}"], 5);
+  EXPECT_EQ(m["vigie_decisions_total{app=\"twitter\",action=\"allow\"}"], 1);
+  EXPECT_EQ(m["vigie_decisions_total{app=\"\",action=\"allow\"}"], 4);  // no app matched
+  EXPECT_EQ(m.count("vigie_decisions_total{app=\"tiktok\",action=\"allow\"}"), 0u);
+  EXPECT_EQ(m["vigie_source_packets_total{worker=\"queue 0\"}"], 10);
+  EXPECT_EQ(m["vigie_source_dropped_total{worker=\"queue 1\"}"], 1);
+  EXPECT_EQ(m["vigie_enforce_tcp_resets_total"], 7);
+  EXPECT_EQ(m["vigie_syslog_sent_total"], 8);
+  EXPECT_EQ(m["vigie_syslog_errors_total"], 1);
+}
+
+TEST(MetricsServer, ServesMetricsOverHttp) {
+  int calls = 0;
+  auto s = MetricsServer::Start("127.0.0.1:0", [&calls] {
+    ++calls;
+    return RenderMetrics(View());
+  });
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_NE((*s)->port(), 0);
+  std::string r = Get((*s)->port(), "GET", "/metrics");
+  ASSERT_EQ(r.substr(0, 15), "HTTP/1.1 200 OK") << r;
+  EXPECT_NE(r.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  size_t body = r.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  bool ok = false;
+  auto m = Parse(r.substr(body + 4), &ok);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(m["vigie_decisions_total{app=\"tiktok\",action=\"block\"}"], 5);
+  EXPECT_EQ(m["vigie_packets_total"], 15);
+
+  EXPECT_EQ(Get((*s)->port(), "GET", "/").substr(0, 12), "HTTP/1.1 404");
+  EXPECT_EQ(Get((*s)->port(), "GET", "/metricsx").substr(0, 12), "HTTP/1.1 404");
+  EXPECT_EQ(Get((*s)->port(), "POST", "/metrics").substr(0, 12), "HTTP/1.1 405");
+  EXPECT_EQ(Get((*s)->port(), "GET", "/metrics?x=1").substr(0, 12), "HTTP/1.1 200");
+  EXPECT_EQ(calls, 2);
+  (*s)->Stop();
+  (*s)->Stop();  // idempotent
+  EXPECT_EQ(Get((*s)->port(), "GET", "/metrics"), "");
+}
+
+TEST(MetricsServer, RejectsBadListen) {
+  EXPECT_FALSE(MetricsServer::Start("9108", [] { return std::string(); }).ok());
+  EXPECT_FALSE(MetricsServer::Start("127.0.0.1:", [] { return std::string(); }).ok());
+  auto a = MetricsServer::Start("127.0.0.1:0", [] { return std::string(); });
+  ASSERT_TRUE(a.ok());
+  // The same port twice: the second cannot bind.
+  EXPECT_FALSE(MetricsServer::Start("127.0.0.1:" + std::to_string((*a)->port()), [] { return std::string(); }).ok());
+}
+
+}  // namespace
+}  // namespace vigie

@@ -1,0 +1,52 @@
+// The figures a stage reports, gathered for the summary, --summary-json and
+// the metrics endpoint: what a live source did with packets and one worker's
+// whole report (source, enforcement, pipeline counters, decisions by app).
+//
+// Plain values; a worker fills its own and copies them out (sources/worker_pool.h).
+#ifndef VIGIE_GATEWAY_OUTPUT_STATS_H_
+#define VIGIE_GATEWAY_OUTPUT_STATS_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gateway/base/counters.h"
+#include "gateway/enforce/enforce.h"
+
+namespace vigie {
+
+// Decisions by app (index = AppId; the last slot = no app) and action
+// (index = Action: allow, log, block).
+using ByApp = std::vector<std::array<uint64_t, 3>>;
+
+// Adds `b` into `a`, growing it as needed.
+inline void AddByApp(ByApp* a, const ByApp& b) {
+  if (a->size() < b.size()) a->resize(b.size());
+  for (size_t i = 0; i < b.size(); ++i)
+    for (size_t j = 0; j < 3; ++j) (*a)[i][j] += b[i][j];
+}
+
+// What a live source did with packets, per worker (read after the workers stop).
+struct SourceStats {
+  uint64_t packets = 0;       // packets handed to the pipeline
+  uint64_t accepted = 0;      // verdict accept (inline)
+  uint64_t dropped = 0;       // verdict drop (inline) / would-drop (monitor)
+  uint64_t marked_allow = 0;  // connections marked decided-allow (no longer queued)
+  uint64_t marked_block = 0;  // connections marked blocked (dropped in the kernel)
+  uint64_t errors = 0;        // verdict / receive / capture errors
+  uint64_t overruns = 0;      // netlink ENOBUFS: the kernel dropped queue messages
+};
+
+// One worker's result for the summary.
+struct WorkerReport {
+  std::string name;  // "queue 0", "eth1"
+  SourceStats source;
+  EnforceStats enforce;
+  Counters counters;
+  ByApp by_app;
+};
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_OUTPUT_STATS_H_

@@ -1,0 +1,147 @@
+#include "gateway/output/summary.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gateway/base/absl_compat.h"
+#include "gateway/output/json.h"
+
+namespace vigie {
+namespace {
+
+std::string AppLabel(const Matcher& m, size_t i, const char* none) {
+  return i < m.app_count() ? m.app_name(static_cast<AppId>(i)) : none;
+}
+
+}  // namespace
+
+SummaryFigures SumWorkers(std::vector<WorkerReport> reports) {
+  SummaryFigures f;
+  f.live = true;
+  for (const WorkerReport& r : reports) {
+    f.source.packets += r.source.packets;
+    f.source.accepted += r.source.accepted;
+    f.source.dropped += r.source.dropped;
+    f.source.marked_allow += r.source.marked_allow;
+    f.source.marked_block += r.source.marked_block;
+    f.source.errors += r.source.errors;
+    f.source.overruns += r.source.overruns;
+    f.enforce.dns_answers += r.enforce.dns_answers;
+    f.enforce.tcp_resets += r.enforce.tcp_resets;
+    f.enforce.not_answered += r.enforce.not_answered;
+    f.counters.Add(r.counters);
+    AddByApp(&f.by_app, r.by_app);
+  }
+  f.workers = std::move(reports);
+  return f;
+}
+
+void PrintReplaySummary(const SummaryFigures& f, const Policy& policy, FILE* out) {
+  const Counters& c = f.counters;
+  const Matcher& m = policy.matcher();
+  absl::FPrintF(out, "\n== vigie summary ==\n");
+  absl::FPrintF(out, "packets %d (%d bytes) in %.3f s; flows created %d; IPv4 %d, IPv6 %d, tunnelled %d\n",
+                c.Get(Counter::k_packets), c.Get(Counter::k_bytes), f.seconds, c.Get(Counter::k_flows_created),
+                c.Get(Counter::k_packets_ipv4), c.Get(Counter::k_packets_ipv6),
+                c.Get(Counter::k_packets_tunnelled));
+  absl::FPrintF(out, "names: %d DNS questions, %d TLS ClientHellos (%d without SNI, %d over several segments)\n",
+                c.Get(Counter::k_dns_questions), c.Get(Counter::k_tls_client_hellos), c.Get(Counter::k_tls_no_sni),
+                c.Get(Counter::k_tls_multi_segment));
+  absl::FPrintF(out, "\n%-16s %8s %8s %8s  %s\n", "decisions by app", "block", "log", "allow", "policy");
+  uint64_t tot[3] = {0, 0, 0};
+  for (size_t i = 0; i < f.by_app.size(); ++i) {
+    const auto& row = f.by_app[i];
+    if (row[0] + row[1] + row[2] == 0) continue;
+    bool app = i < m.app_count();
+    std::string pol = !app ? "-" : m.app_allowed(static_cast<AppId>(i)) ? "allow-list"
+                      : policy.app_has_policy(static_cast<AppId>(i))
+                          ? std::string(ActionName(policy.app_action(static_cast<AppId>(i))))
+                          : "none";
+    absl::FPrintF(out, "  %-14s %8d %8d %8d  %s\n", AppLabel(m, i, "(no list)"), row[2], row[1], row[0], pol);
+    for (int k = 0; k < 3; ++k) tot[k] += row[k];
+  }
+  absl::FPrintF(out, "  %-14s %8d %8d %8d\n", "total", tot[2], tot[1], tot[0]);
+  bool any = false;
+  for (size_t i = 0; i < kAnomalyCount; ++i) {
+    if (c.a[i] == 0) continue;
+    if (!any) absl::FPrintF(out, "\nanomalies (counted, passed)\n");
+    any = true;
+    absl::FPrintF(out, "  %-26s %8d  %s\n", kAnomalyNames[i], c.a[i], kAnomalyHelp[i]);
+  }
+  if (!any) absl::FPrintF(out, "\nanomalies: none\n");
+  absl::FPrintF(out, "\ncounters\n");
+  for (size_t i = 0; i < kCounterCount; ++i) {
+    if (c.c[i] == 0) continue;
+    absl::FPrintF(out, "  %-26s %10d  %s\n", kCounterNames[i], c.c[i], kCounterHelp[i]);
+  }
+}
+
+void PrintRunSummary(const SummaryFigures& f, const Policy& policy, FILE* out) {
+  const SourceStats& s = f.source;
+  const EnforceStats& e = f.enforce;
+  const Counters& c = f.counters;
+  absl::FPrintF(out, "vigie: summary after %.1f s\n", f.seconds);
+  absl::FPrintF(out, "  packets            %d (accepted %d, dropped %d)\n", s.packets, s.accepted, s.dropped);
+  absl::FPrintF(out, "  connections marked allow %d, block %d\n", s.marked_allow, s.marked_block);
+  absl::FPrintF(out, "  answers            dns %d, tcp resets %d, not answered %d\n", e.dns_answers, e.tcp_resets,
+                e.not_answered);
+  absl::FPrintF(out, "  decisions          %d (block %d, log %d, allow %d)\n", c.Get(Counter::k_decisions),
+                c.Get(Counter::k_decisions_block), c.Get(Counter::k_decisions_log),
+                c.Get(Counter::k_decisions_allow));
+  absl::FPrintF(out, "  log events         written %d, dropped (queue full) %d\n", f.log_written, f.log_dropped);
+  if (f.syslog) absl::FPrintF(out, "  syslog             sent %d, errors %d\n", f.syslog_sent, f.syslog_errors);
+  absl::FPrintF(out, "  errors             %d, queue overruns %d\n", s.errors, s.overruns);
+  const Matcher& m = policy.matcher();
+  for (size_t i = 0; i < f.by_app.size(); ++i) {
+    const auto& row = f.by_app[i];
+    if (row[0] + row[1] + row[2] == 0) continue;
+    absl::FPrintF(out, "  app %-14s block %d, log %d, allow %d\n", AppLabel(m, i, "(no app)"), row[2], row[1],
+                  row[0]);
+  }
+  for (const WorkerReport& r : f.workers) {
+    absl::FPrintF(out, "  worker %-10s packets %d, dropped %d\n", r.name, r.source.packets, r.source.dropped);
+  }
+}
+
+std::string SummaryJson(const SummaryFigures& f, const Policy& policy) {
+  const Counters& c = f.counters;
+  std::string s;
+  JsonWriter w(&s);
+  w.BeginObject().Key("seconds").Fixed(f.seconds, 3);
+  w.Key("counters").BeginObject();
+  for (size_t i = 0; i < kCounterCount; ++i) w.Field(kCounterNames[i], c.c[i]);
+  w.EndObject().Key("anomalies").BeginObject();
+  for (size_t i = 0; i < kAnomalyCount; ++i) w.Field(kAnomalyNames[i], c.a[i]);
+  w.EndObject().Key("decisions").BeginObject();
+  const Matcher& m = policy.matcher();
+  for (size_t i = 0; i < f.by_app.size(); ++i) {
+    const auto& row = f.by_app[i];
+    if (row[0] + row[1] + row[2] == 0) continue;
+    w.Key(AppLabel(m, i, "")).BeginObject();
+    w.Field("block", row[2]).Field("log", row[1]).Field("allow", row[0]).EndObject();
+  }
+  w.EndObject();
+  w.Key("log").BeginObject().Field("written", f.log_written).Field("dropped", f.log_dropped).EndObject();
+  if (f.live) {
+    const SourceStats& src = f.source;
+    w.Key("source").BeginObject();
+    w.Field("packets", src.packets).Field("accepted", src.accepted).Field("dropped", src.dropped);
+    w.Field("marked_allow", src.marked_allow).Field("marked_block", src.marked_block);
+    w.Field("errors", src.errors).Field("overruns", src.overruns).EndObject();
+    w.Key("enforce").BeginObject();
+    w.Field("dns_answers", f.enforce.dns_answers).Field("tcp_resets", f.enforce.tcp_resets);
+    w.Field("not_answered", f.enforce.not_answered).EndObject();
+    if (f.syslog) {
+      w.Key("syslog").BeginObject().Field("sent", f.syslog_sent).Field("errors", f.syslog_errors).EndObject();
+    }
+    w.Key("workers").BeginArray();
+    for (const WorkerReport& r : f.workers) {
+      w.BeginObject().Field("name", r.name).Field("packets", r.source.packets);
+      w.Field("dropped", r.source.dropped).EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  return s;
+}
+
+}  // namespace vigie

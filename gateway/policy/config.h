@@ -1,0 +1,104 @@
+// The TOML configuration (DESIGN.md "Configuration contract").
+//
+// LoadConfig reads and checks a file; every error names file:line. Unknown
+// sections and keys are errors too (a typo must not silently disable a
+// policy). Relative paths are resolved against the config file's directory.
+// Building the policy from a Config (loading lists) is policy.h's job.
+//
+// Thread safety: plain values.
+#ifndef VIGIE_GATEWAY_POLICY_CONFIG_H_
+#define VIGIE_GATEWAY_POLICY_CONFIG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/flow/flow.h"
+#include "gateway/base/ip_address.h"
+
+namespace vigie {
+
+enum class Action : uint8_t { kAllow = 0, kLog = 1, kBlock = 2 };
+std::string_view ActionName(Action a);
+
+struct PolicyRule {
+  std::vector<std::string> apps;
+  Action action = Action::kBlock;
+  uint32_t line = 0;
+};
+
+struct ExceptionRule {
+  std::string id;
+  CidrSet devices;                 // empty: every managed device
+  std::vector<std::string> apps;   // empty: every app
+  std::optional<uint64_t> until_us;  // end of the `until` day, UTC (exclusive)
+  std::string until_text;
+  std::string reason;
+  std::string ticket;
+  Action action = Action::kLog;    // what the exception turns a block into
+  uint32_t line = 0;
+};
+
+enum class LogMode : uint8_t { kAll, kDecisions, kBlocked };
+
+struct Config {
+  std::string path;  // the file it came from
+  // [gateway]
+  std::string mode = "inline";
+  std::vector<int> queues = {0};
+  std::vector<std::string> interfaces;
+  std::string enforce = "inject";
+  std::string fail = "open";
+  uint32_t queue_length = 4096;  // inline: packets each NFQUEUE holds before `fail` applies
+  // [scope]
+  CidrSet managed;
+  std::vector<std::string> managed_text;
+  // [lists]
+  std::string lists_dir;
+  uint32_t lists_dir_line = 0;  // where [lists] dir is written, for errors
+  // [[policy]]
+  std::vector<PolicyRule> policies;
+  // [dns]
+  std::string block_answer = "nxdomain";
+  IpAddress sinkhole_v4, sinkhole_v6;
+  std::vector<uint16_t> dns_ports = {53, 5353, 5355};
+  bool dns_any_port = true;  // recognise well-formed DNS queries on other UDP ports
+  // HTTPS/SVCB queries (types 65/64) from managed sources answered with no
+  // data, so browsers get no ECH configuration (reason svcb).
+  bool svcb_nodata = false;
+  // [[exception]]
+  std::vector<ExceptionRule> exceptions;
+  // [log]
+  std::string log_path = "-";
+  LogMode log_mode = LogMode::kDecisions;
+  std::string syslog;
+  // [metrics]
+  std::string metrics_listen;
+  // [flows]
+  FlowTableOptions flows;
+  // [inspect]
+  Action malformed_action = Action::kAllow;  // what a malformed message gets (logged, reason malformed)
+  // Managed sources only. A TLS/QUIC ClientHello carrying encrypted_client_hello
+  // (the real name is hidden; the outer SNI is still matched first).
+  Action ech_action = Action::kLog;
+  // A handshake with no server_name at all (and no IP rule matching).
+  Action no_sni_action = Action::kAllow;
+  // DNS over TLS / QUIC on port 853 (RFC 7858, RFC 9250): a resolver bypass.
+  Action dot_action = Action::kBlock;
+};
+
+// Reads and checks a config file.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+// Same, from text (path used for messages and relative paths).
+absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& path);
+
+// The default config: VIGIE_CONFIG from the environment, else
+// <prefix>/etc/vigie/vigie.toml beside an installed binary, else
+// deploy/vigie.toml of the source tree the binary was built from.
+std::string DefaultConfigPath();
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_POLICY_CONFIG_H_

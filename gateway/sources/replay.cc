@@ -1,0 +1,35 @@
+#include "gateway/sources/replay.h"
+
+#include <pcap/pcap.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+
+namespace vigie {
+
+absl::StatusOr<ReplayResult> ReplayCapture(const std::string& path, Pipeline* pipeline) {
+  char err[PCAP_ERRBUF_SIZE] = {0};
+  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
+  if (p == nullptr) return absl::InvalidArgumentError(absl::StrCat(path, ": ", err));
+  std::string name = std::filesystem::path(path).filename().string();
+  pipeline->SetCaptureName(name);
+  int linktype = pcap_datalink(p);
+  ReplayResult res;
+  pcap_pkthdr* hdr;
+  const u_char* data;
+  int rc;
+  while ((rc = pcap_next_ex(p, &hdr, &data)) == 1) {
+    ++res.frames;
+    uint64_t ts = static_cast<uint64_t>(hdr->ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(hdr->ts.tv_usec);
+    pipeline->Process(linktype, absl::Span<const uint8_t>(data, hdr->caplen), ts, res.frames);
+  }
+  if (rc == PCAP_ERROR) {
+    res.warning = absl::StrCat(path, ": reading stopped after frame ", res.frames, ": ", pcap_geterr(p));
+  }
+  pcap_close(p);
+  pipeline->SetCaptureName({});
+  return res;
+}
+
+}  // namespace vigie
