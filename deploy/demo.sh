@@ -7,4 +7,4 @@ deploy/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target vigie >/dev/null
 echo "== vigie replay deploy/sample/ministry-sample.pcap (default policy: deploy/vigie.toml) =="
-build/gateway/vigie replay --log - deploy/sample/ministry-sample.pcap "$@"
+build/vigie replay --log - deploy/sample/ministry-sample.pcap "$@"

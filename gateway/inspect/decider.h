@@ -1,0 +1,94 @@
+// The decision side of inspection, shared by every protocol inspector of one
+// worker: the one place a Decision is built (NewDecision), a name is
+// normalised and put to the policy (Decide), and a decision is counted,
+// tallied per app and handed to the sink per log mode (Record). It also keeps
+// the strongest decision of the packet being processed, for enforcement.
+//
+// Depends on: policy (the snapshot), flow and decode (what a decision is
+// about), lists (NormalizeDomain). Thread safety: one per worker, with its
+// Pipeline. Ownership: borrows the pipeline's policy pointer, sink and
+// counters. Allocation: none per decision (the sink formats).
+#ifndef VIGIE_GATEWAY_INSPECT_DECIDER_H_
+#define VIGIE_GATEWAY_INSPECT_DECIDER_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "gateway/base/counters.h"
+#include "gateway/decode/decode.h"
+#include "gateway/flow/flow.h"
+#include "gateway/inspect/decision.h"
+#include "gateway/policy/policy.h"
+
+namespace vigie {
+
+// What the source should do with the packet.
+struct PacketVerdict {
+  Action action = Action::kAllow;  // kBlock: drop (and answer / reset)
+  bool decided = false;            // a decision was made on this packet
+  bool flow_final = false;         // the flow needs no more inspection
+  // What the strongest decision on this packet was about, for enforcement
+  // (a DNS answer naming the app, or a TCP reset).
+  Proto proto = Proto::kDns;
+  bool has_app = false;
+  AppId app = 0;
+};
+
+// The packet being inspected and its flow.
+struct PacketContext {
+  const DecodedPacket& pkt;
+  Flow* flow;  // may be null only for decisions made before a flow exists
+  uint64_t ts_us;
+  uint64_t frame_no;
+};
+
+// Whose addresses a decision carries: the flow's client -> server (TLS, QUIC,
+// HTTP, ip:), or the packet's own (DNS queries, malformed messages).
+enum class Endpoints : uint8_t { kFlow, kPacket };
+
+class Decider {
+ public:
+  Decider(const std::shared_ptr<const Policy>* policy, DecisionSink* sink, LogMode log_mode, Counters* counters)
+      : policy_(policy), sink_(sink), log_mode_(log_mode), counters_(counters) {}
+
+  // The one Decision builder: time, proto, addresses, flow id, frame,
+  // capture and tunnel depth filled; the verdict is the caller's to decide.
+  Decision NewDecision(const PacketContext& cx, Proto proto, Endpoints e) const;
+
+  // Normalises d->domain_raw, asks the policy (the ip: rules for a nameless
+  // TLS/QUIC/HTTP decision), refines, records. Returns the action.
+  Action Decide(Decision* d);
+  // A message that could not be read: decided per [inspect] malformed.
+  void Malformed(Proto proto, std::string_view why, const PacketContext& cx, PacketVerdict* v);
+  // For a flow without a visible name: decides by the ip: rules on its
+  // destination; false (nothing logged) when none matches.
+  bool DecideByIp(const PacketContext& cx, PacketVerdict* v);
+  // Counts a decision and hands it to the sink per log mode.
+  void Record(const Decision& d);
+
+  // Per packet: forget the strongest decision of the last one.
+  void BeginPacket() { current_ = PacketVerdict(); }
+  const PacketVerdict& current() const { return current_; }
+
+  void SetCaptureName(std::string_view name) { capture_ = name; }
+  // Decisions by app (index = AppId; the last slot = no app) and action.
+  const std::vector<std::array<uint64_t, 3>>& by_app() const { return by_app_; }
+
+ private:
+  const Policy& policy() const { return **policy_; }
+
+  const std::shared_ptr<const Policy>* policy_;
+  DecisionSink* sink_;
+  LogMode log_mode_;
+  Counters* counters_;
+  std::vector<std::array<uint64_t, 3>> by_app_;
+  std::string_view capture_;
+  PacketVerdict current_;
+};
+
+}  // namespace vigie
+
+#endif  // VIGIE_GATEWAY_INSPECT_DECIDER_H_

@@ -1,0 +1,119 @@
+#include "gateway/inspect/quic_inspector.h"
+
+#include <algorithm>
+
+#include "gateway/inspect/tls_inspector.h"
+
+namespace vigie {
+
+absl::Span<const uint8_t> QuicInspector::Dcid(absl::Span<const uint8_t> p) {
+  // RFC 9000 §17.2: flags(1) version(4) dcid_len(1) dcid.
+  if (p.size() < 6 || p[5] > 20 || p.size() < 6u + p[5]) return {};
+  return p.subspan(6, p[5]);
+}
+
+bool QuicInspector::LooksLikeInitial(absl::Span<const uint8_t> p) {
+  // RFC 9000 §17.2: long header form and fixed bit, then a version we can decrypt.
+  if (p.size() < 7 || (p[0] & 0xC0) != 0xC0) return false;
+  uint32_t version = (uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 8) | p[4];
+  return IsQuicVersionSupported(version);
+}
+
+void QuicInspector::OnDatagram(const PacketContext& cx, PacketVerdict* v) {
+  const DecodedPacket& pkt = cx.pkt;
+  Flow* flow = cx.flow;
+  FlowTable& flows = *env_.flows;
+  Counters& counters = *env_.counters;
+  if (pkt.src != flow->client_ip || pkt.src_port != flow->client_port) return;  // server's Initial
+  if (flow->kind != StreamKind::kQuic) {
+    // CRYPTO data is a byte stream by offset: the TCP reassembly serves it,
+    // with offset 0 fixed (no SYN to wait for).
+    flow->kind = StreamKind::kQuic;
+    flow->state = FlowState::kInspecting;
+    TcpStream& s = flow->stream;
+    s.has_base = s.syn_seen = s.base_fixed = true;
+    s.base_seq = 0;
+  }
+  auto finish = [&] {
+    flow->state = FlowState::kDecided;
+    flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
+    v->flow_final = true;
+    flows.Release(flow);
+  };
+  auto restart = [&](absl::Span<const uint8_t> dcid) {
+    // A new ClientHello on this 5-tuple: after a Retry, or the first Initial.
+    flows.Release(flow);
+    TcpStream& s = flow->stream;
+    s = TcpStream();
+    s.has_base = s.syn_seen = s.base_fixed = true;
+    flow->state = FlowState::kInspecting;
+    flow->quic_dcid_len = static_cast<uint8_t>(dcid.size());
+    std::copy(dcid.begin(), dcid.end(), flow->quic_dcid);
+  };
+  absl::Span<const uint8_t> rest = pkt.payload;
+  while (!rest.empty()) {
+    QuicInitialInfo info;
+    absl::Span<const uint8_t> dcid = Dcid(rest);
+    absl::Span<const uint8_t> key(flow->quic_dcid, flow->quic_dcid_len);
+    QuicParseResult r;
+    if (flow->quic_dcid_len == 0 || std::equal(dcid.begin(), dcid.end(), key.begin(), key.end())) {
+      r = quic_.DecryptInitial(rest, absl::MakeSpan(plain_), &info);
+      if (r.status == ParseStatus::kOk && flow->quic_dcid_len == 0) restart(dcid);
+    } else {
+      // Another DCID. Keys from its own DCID: a new connection attempt (after a
+      // Retry); else keys from the first DCID: the same ClientHello going on,
+      // addressed to the server's chosen connection ID.
+      r = quic_.DecryptInitial(rest, absl::MakeSpan(plain_), &info);
+      if (r.status == ParseStatus::kOk) {
+        restart(dcid);
+      } else if (flow->state == FlowState::kDecided) {
+        return;
+      } else {
+        r = quic_.DecryptInitial(rest, absl::MakeSpan(plain_), &info, key);
+      }
+    }
+    if (r.status != ParseStatus::kOk) {
+      if (r.error == QuicMalformed::kNotInitial && info.packet_length > 0 && info.packet_length <= rest.size()) {
+        rest = rest.subspan(info.packet_length);  // 0-RTT or Handshake coalesced with it
+        continue;
+      }
+      if (r.error != QuicMalformed::kNotLongHeader) counters.Inc(Anomaly::k_quic_undecryptable);
+      return;
+    }
+    if (flow->state == FlowState::kDecided) return;  // a retransmitted Initial
+    counters.Inc(Counter::k_quic_initials);
+    if (info.crypto_frames_capped) counters.Inc(Counter::k_quic_crypto_capped);
+    for (uint8_t i = 0; i < info.crypto_count; ++i) {
+      const QuicCryptoFrame& cf = info.crypto[i];
+      if (cf.offset + cf.data.size() > kMaxQuicCryptoBytes) {  // beyond the ClientHello cap
+        counters.Inc(Counter::k_quic_crypto_capped);
+        continue;
+      }
+      bool in_place = false;
+      absl::Span<const uint8_t> data =
+          flows.AddSegment(flow, static_cast<uint32_t>(cf.offset), false, cf.data, &in_place);
+      if (data.empty()) continue;
+      ClientHelloInfo ch;
+      TlsParseResult tr = ParseClientHelloHandshake(data, &ch);
+      if (tr.status == ParseStatus::kOk) {
+        DecideClientHello(ch, Proto::kQuic, cx, env_, v);
+        finish();
+        return;
+      }
+      if (tr.status == ParseStatus::kMalformed) {
+        counters.Inc(tr.error == TlsMalformed::kTooLarge ? Anomaly::k_tls_too_large : Anomaly::k_tls_malformed);
+        env_.decider->Malformed(Proto::kQuic, TlsMalformedName(tr.error), cx, v);
+        finish();
+        return;
+      }
+      if (in_place && !flows.Retain(flow, data)) {
+        flow->state = FlowState::kIgnored;
+        return;
+      }
+    }
+    if (info.packet_length == 0 || info.packet_length > rest.size()) break;
+    rest = rest.subspan(info.packet_length);
+  }
+}
+
+}  // namespace vigie
