@@ -1,3 +1,6 @@
+// Stage base: what every stage shares (counters, addresses, the clock).
+// May depend on: lists (addresses), abseil. Header-only, no state.
+//
 // Every counter Vigie keeps, generated from one list (STYLE.md 9).
 //
 // Counters are per worker (plain uint64_t, no atomics on the packet path) and

@@ -1,3 +1,7 @@
+// Stage decode: frames -> innermost IP packet; IP fragment reassembly
+// (ip_reassembly.h). May depend on: base, classifiers (ByteReader). Knows
+// nothing of flows, policy or output.
+//
 // Packet decoding: from a captured frame to the innermost IP packet's
 // addresses, ports and transport payload.
 //

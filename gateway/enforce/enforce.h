@@ -1,3 +1,7 @@
+// Stage enforce: answers and marks for blocked packets. May depend on:
+// inspect (PacketVerdict), policy, decode, base; ldns (answers only).
+// Knows nothing of output formats or sources.
+//
 // Enforcement: what Vigie sends back when it blocks a packet (DESIGN.md
 // "enforce"), and the connmark protocol shared with deploy/rules/.
 //

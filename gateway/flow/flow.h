@@ -1,3 +1,8 @@
+// Stage flow: the flow table and stream reassembly. May depend on: decode,
+// base. Knows nothing of protocols' meaning, policy or output. Ownership: the
+// table owns every Flow and reassembly buffer; callers hold Flow* only until
+// the next Get/Expire.
+//
 // Flows: a bounded 5-tuple table with idle expiry, and the client-to-server
 // TCP reassembly that holds a stream until its first message (a ClientHello,
 // a DNS message) is whole.

@@ -1,3 +1,6 @@
+// Stage inspect. May depend on: policy, flow, decode, base, classifiers,
+// lists. Knows nothing of enforcement, output formats or sources.
+//
 // The packet path of one worker (DESIGN.md "The data path"): decode -> scope
 // -> flow -> inspect -> decide, as a thin dispatcher.
 //

@@ -1,3 +1,8 @@
+// Stage output: the JSON writer (json.h), decision lines, the log queue,
+// syslog, metrics (stats.h, metrics_server.h) and summaries (summary.h).
+// May depend on: enforce, inspect, policy, base; Boost.Beast (metrics).
+// Knows nothing of sources or the CLI.
+//
 // The decision log's line format (DESIGN.md "Decision event") and the sink
 // that writes it to a file or standard output.
 //

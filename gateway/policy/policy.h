@@ -1,3 +1,7 @@
+// Stage policy: the config contract (config.h), the policy snapshot and its
+// verdicts. May depend on: flow (table sizes in the config), base, lists.
+// Knows nothing of inspection, enforcement, sources or output formats.
+//
 // The policy snapshot: scope, app lists (matcher), per-app actions and
 // exceptions, built once from a Config and then only read.
 //

@@ -1,3 +1,7 @@
+// Stage sources: capture replay (replay.h), NFQUEUE (nfqueue_source.h), live
+// capture (monitor_source.h) and the worker pool below. May depend on every
+// earlier stage; libpcap and libnetfilter_queue stay here. Used by the CLI only.
+//
 // The worker pool every live source shares (inline NFQUEUE, monitor libpcap):
 // one thread per worker, each with its own Pipeline and Enforcer, and the
 // policy snapshot they all read.
