@@ -414,12 +414,20 @@ inline bool LabelEqWords(const char* pool, uint32_t off, uint64_t w0, uint64_t w
 
 }  // namespace
 
-// One compiled label pattern: views into its Rule::domain (owned by
-// Impl::lists, never modified after Build).
+// One compiled label pattern: its prefix and suffix (the leftmost label
+// without the '*') in Impl::pattern_pool, so that the patterns of one parent
+// sit in one or two cache lines.
 struct PatternRule {
+  uint32_t off;      // prefix at pool[off], suffix right after it
+  uint8_t pre_len;   // at most kMaxLabelLength - 1
+  uint8_t suf_len;
+  uint32_t rule;     // global rule index
+};
+// Build-time form: views into the Rule's domain.
+struct PatternSrc {
   std::string_view prefix;
   std::string_view suffix;
-  uint32_t rule;  // global rule index
+  uint32_t rule;
 };
 
 struct Matcher::Impl {
@@ -440,6 +448,7 @@ struct Matcher::Impl {
   // `patterns`; nodes holding some have kHasPattern set.
   absl::flat_hash_map<uint32_t, std::pair<uint32_t, uint32_t>> pattern_ranges;
   std::vector<PatternRule> patterns;
+  std::string pattern_pool;  // prefix + suffix bytes of every pattern
 
   AppId AppOf(uint32_t rule) const {
     auto it = std::upper_bound(rule_base.begin(), rule_base.end(), rule);
@@ -474,7 +483,11 @@ uint32_t Matcher::Impl::MatchPatterns(uint32_t id, std::string_view label) const
   uint32_t best = kNoRule;
   for (uint32_t i = it->second.first; i < it->second.second; ++i) {
     const PatternRule& pr = patterns[i];
-    if (!LabelFitsPattern(pr.prefix, pr.suffix, label)) continue;
+    const char* t = pattern_pool.data() + pr.off;
+    if (!LabelFitsPattern(std::string_view(t, pr.pre_len), std::string_view(t + pr.pre_len, pr.suf_len),
+                          label)) {
+      continue;
+    }
     if (best == kNoRule || Beats(pr.rule, best)) best = pr.rule;
   }
   return best;
@@ -601,7 +614,7 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
   std::vector<char> pool;
   pool.reserve(label_bytes + kPoolPad);
   absl::flat_hash_map<uint32_t, uint32_t> exact;
-  absl::flat_hash_map<uint32_t, std::vector<PatternRule>> pattern_at;  // by tmp node id
+  absl::flat_hash_map<uint32_t, std::vector<PatternSrc>> pattern_at;  // by tmp node id
   std::vector<uint32_t> pattern_order;  // tmp node ids in the order they got a pattern
   size_t duplicates = 0;
   Name name;
@@ -637,11 +650,11 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
       }
       Node& nd = tmp.node(parent);
       if (r.pattern) {
-        std::vector<PatternRule>& at = pattern_at[parent];
+        std::vector<PatternSrc>& at = pattern_at[parent];
         if (at.empty()) pattern_order.push_back(parent);
         nd.rule |= kHasPattern;
         bool dup = false;
-        for (PatternRule& pr : at) {
+        for (PatternSrc& pr : at) {
           if (pr.prefix == lp.prefix && pr.suffix == lp.suffix) {
             dup = true;
             ++duplicates;
@@ -649,7 +662,7 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
             break;
           }
         }
-        if (!dup) at.push_back(PatternRule{lp.prefix, lp.suffix, gi});
+        if (!dup) at.push_back(PatternSrc{lp.prefix, lp.suffix, gi});
       } else if (r.exact) {
         auto [it, inserted] = exact.try_emplace(parent, gi);
         if (!inserted) {
@@ -691,13 +704,20 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
   for (const auto& [old, rule] : exact) impl.exact.emplace(renum[old], rule);
   impl.pattern_ranges.reserve(pattern_order.size());
   for (uint32_t old : pattern_order) {
-    const std::vector<PatternRule>& at = pattern_at[old];
+    const std::vector<PatternSrc>& at = pattern_at[old];
     uint32_t begin = static_cast<uint32_t>(impl.patterns.size());
-    impl.patterns.insert(impl.patterns.end(), at.begin(), at.end());
+    for (const PatternSrc& ps : at) {
+      impl.patterns.push_back(PatternRule{static_cast<uint32_t>(impl.pattern_pool.size()),
+                                          static_cast<uint8_t>(ps.prefix.size()),
+                                          static_cast<uint8_t>(ps.suffix.size()), ps.rule});
+      impl.pattern_pool.append(ps.prefix);
+      impl.pattern_pool.append(ps.suffix);
+    }
     impl.pattern_ranges.emplace(renum[old],
                                 std::make_pair(begin, static_cast<uint32_t>(impl.patterns.size())));
   }
   impl.patterns.shrink_to_fit();
+  impl.pattern_pool.shrink_to_fit();
   pool.resize(pool.size() + kPoolPad, 0);
   impl.pool.assign(pool.begin(), pool.end());  // exact size
 
@@ -715,7 +735,7 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
                     impl.exact.bucket_count() * (1 + sizeof(std::pair<uint32_t, uint32_t>)) +
                     impl.pattern_ranges.bucket_count() *
                         (1 + sizeof(std::pair<uint32_t, std::pair<uint32_t, uint32_t>>)) +
-                    impl.patterns.capacity() * sizeof(PatternRule);
+                    impl.patterns.capacity() * sizeof(PatternRule) + impl.pattern_pool.capacity();
   size_t rb = impl.lists.capacity() * sizeof(AppList);
   auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
   for (const AppList& list : impl.lists) {
