@@ -483,12 +483,32 @@ absl::StatusOr<ImportResult> ImportLists(ImportFormat format,
   for (size_t i = 0; i < pending.size(); ++i) {
     if (pending[i].kind == Kind::kSuffix) suffix.try_emplace(pending[i].domain, i);
   }
+  // Label patterns by parent: a full: entry one label under a parent that a
+  // pattern fits is covered by it.
+  std::multimap<std::string, size_t, std::less<>> patterns;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i].kind == Kind::kPattern) patterns.emplace(std::string(ParentOf(pending[i].domain)), i);
+  }
   auto covering = [&](std::string_view d, bool include_self) -> const Pending* {
     std::string_view s = include_self ? d : ParentOf(d);
     while (!s.empty()) {
       auto it = suffix.find(std::string(s));
       if (it != suffix.end()) return &pending[it->second];
       s = ParentOf(s);
+    }
+    return nullptr;
+  };
+  auto pattern_covering = [&](std::string_view host) -> const Pending* {
+    std::string_view parent = ParentOf(host);
+    if (parent.empty()) return nullptr;
+    std::string_view label = host.substr(0, host.size() - parent.size() - 1);
+    auto [lo, hi] = patterns.equal_range(parent);
+    for (auto it = lo; it != hi; ++it) {
+      LabelPattern lp;
+      const Pending& p = pending[it->second];
+      if (ParseLabelPattern(p.domain, &lp).empty() && LabelFitsPattern(lp.prefix, lp.suffix, label)) {
+        return &p;
+      }
     }
     return nullptr;
   };
@@ -502,7 +522,10 @@ absl::StatusOr<ImportResult> ImportLists(ImportFormat format,
     }
     const Pending* cover = nullptr;
     if (p.kind == Kind::kSuffix) cover = covering(p.domain, false);
-    else if (p.kind == Kind::kExact) cover = covering(p.domain, true);
+    else if (p.kind == Kind::kExact) {
+      cover = covering(p.domain, true);
+      if (cover == nullptr) cover = pattern_covering(p.domain);
+    }
     else cover = covering(ParentOf(p.domain), true);
     if (cover != nullptr) {
       res.removed.push_back({p.file, p.line, p.text,

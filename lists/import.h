@@ -3,9 +3,10 @@
 // ImportLists reads one or more source files in one format and produces the
 // entries of one Vigie list (list_loader.h syntax):
 //   - every name normalised by NormalizeDomain (A-labels, lower case);
-//   - duplicates removed, and entries already covered by a broader suffix
-//     entry of the same output removed (a suffix entry covers itself as
-//     full:, everything under it, and patterns under it);
+//   - duplicates removed, and entries already covered by a broader entry of
+//     the same output removed: a suffix entry covers itself as full:,
+//     everything under it and patterns under it; a label pattern covers the
+//     full: entries it fits;
 //   - what has no exact Vigie equivalent (v2fly keyword:/regexp:/include:,
 //     adblock exceptions, modifiers that narrow a rule, paths, wildcards that
 //     are not a label pattern, hosts boilerplate) is reported as skipped with

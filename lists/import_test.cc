@@ -162,9 +162,12 @@ TEST(ImportTest, HostsAndPlain) {
 
   ImportResult p = MustImport(ImportFormat::kPlain, {{"p.list",
       "# c\ntiktok.com\nfull:www.tiktok.com\nx-*.tiktok.com\np16-*.akamaized.net\nfull:v.akamaized.net\n"
-      "*.bad.net\ntwo words\ncom\n"}});
-  EXPECT_THAT(Entries(p), ElementsAre("tiktok.com", "p16-*.akamaized.net", "full:v.akamaized.net"));
-  EXPECT_THAT(Notes(p.removed), ElementsAre("p.list:3 full:www.tiktok.com", "p.list:4 x-*.tiktok.com"));
+      "*.bad.net\ntwo words\ncom\nfull:p16-sg.akamaized.net\nfull:a.p16-sg.akamaized.net\n"}});
+  EXPECT_THAT(Entries(p), ElementsAre("tiktok.com", "p16-*.akamaized.net", "full:v.akamaized.net",
+                                      "full:a.p16-sg.akamaized.net"));
+  EXPECT_THAT(Notes(p.removed), ElementsAre("p.list:3 full:www.tiktok.com", "p.list:4 x-*.tiktok.com",
+                                            "p.list:10 full:p16-sg.akamaized.net"));
+  EXPECT_THAT(p.removed[2].why, HasSubstr("covered by p16-*.akamaized.net (p.list:5)"));
   EXPECT_THAT(Notes(p.skipped), ElementsAre("p.list:7 *.bad.net", "p.list:8 two words", "p.list:9 com"));
 }
 

@@ -19,9 +19,9 @@
 //   - any entry EQUAL to a shared parent (a suffix entry blocks the whole
 //     CDN; a full: entry on the bare parent is flagged too, as it is almost
 //     always a mistaken import);
-//   - a suffix entry ABOVE a shared parent (e.g. "amazonaws.com" when
-//     "s3.amazonaws.com" is listed) is flagged through the parent's own line
-//     only if it is listed; list both when both matter.
+//   - a suffix entry ABOVE a shared parent ("amazonaws.com" above
+//     "s3.amazonaws.com") is flagged only when it is itself a public suffix
+//     or listed: list both when both matter (shared_parents.list does).
 // Not flagged: a full: entry or a label pattern UNDER a public suffix or a
 // shared parent ("full:tiktok-bucket.s3.amazonaws.com",
 // "p16-*.akamaized.net"): it names the app's own hosts.
