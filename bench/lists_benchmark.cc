@@ -8,7 +8,11 @@
 // gets the raw query and normalises it (the baselines with NormalizeDomain,
 // into a stack buffer, then look up each suffix: no allocation per query).
 // dataset: 1M (generated registrable domains), apps (lists/apps/*.list, or a
-// generated stand-in when that directory holds no list).
+// generated stand-in when that directory holds no list), patterns (the 1M
+// rules plus label patterns such as "p16-*.cdn-x.net" under shared-parent-like
+// nodes, and a query stream where a quarter of the names sit directly under
+// those parents, half fitting a pattern: vigie only, the hash-set baselines
+// cannot express a pattern).
 //
 // Every lookup loop counts hits and checks the count against a reference
 // computed at setup after each pass over the query stream.
@@ -23,6 +27,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -198,6 +203,7 @@ struct Dataset {
   std::string source;
   std::vector<AppList> lists;  // what vigie compiles (copied per build)
   std::vector<std::string> suffix_names, exact_names;  // what the baselines hold
+  std::vector<std::string> pattern_names;  // label patterns (only vigie runs these)
   std::string query_bytes;
   std::vector<std::string_view> queries;
   size_t expected_hits = 0;  // per pass over `queries`
@@ -224,12 +230,28 @@ std::string SourceDir() {
 size_t ReferenceHits(const Dataset& ds) {
   std::set<std::string, std::less<>> suffix(ds.suffix_names.begin(), ds.suffix_names.end());
   std::set<std::string, std::less<>> exact(ds.exact_names.begin(), ds.exact_names.end());
+  // parent -> (prefix, suffix) of its patterns.
+  std::multimap<std::string, std::pair<std::string, std::string>, std::less<>> patterns;
+  for (const std::string& p : ds.pattern_names) {
+    size_t star = p.find('*'), dot = p.find('.');
+    patterns.emplace(p.substr(dot + 1),
+                     std::make_pair(p.substr(0, star), p.substr(star + 1, dot - star - 1)));
+  }
   size_t hits = 0;
   for (std::string_view q : ds.queries) {
     DomainBuf buf;
     if (NormalizeDomain(q, &buf) != DomainError::kOk) continue;
     std::string_view s = buf.view();
     bool hit = exact.count(s) > 0;
+    if (size_t dot = s.find('.'); !hit && dot != std::string_view::npos) {
+      std::string_view label = s.substr(0, dot);
+      auto [lo, hi] = patterns.equal_range(s.substr(dot + 1));
+      for (auto it = lo; it != hi && !hit; ++it) {
+        const auto& [pre, suf] = it->second;
+        hit = label.size() > pre.size() + suf.size() && label.starts_with(pre) &&
+              label.ends_with(suf);
+      }
+    }
     for (size_t pos = 0; !hit;) {
       if (suffix.count(s.substr(pos)) > 0) hit = true;
       size_t dot = s.find('.', pos);
@@ -249,7 +271,10 @@ void FinishQueries(Dataset* ds, const std::vector<std::string>& raw) {
     off += q.size();
   }
   for (const AppList& l : ds->lists) {
-    for (const Rule& r : l.rules) (r.exact ? ds->exact_names : ds->suffix_names).push_back(r.domain);
+    for (const Rule& r : l.rules) {
+      (r.pattern ? ds->pattern_names : r.exact ? ds->exact_names : ds->suffix_names)
+          .push_back(r.domain);
+    }
   }
   ds->expected_hits = ReferenceHits(*ds);
 }
@@ -290,6 +315,70 @@ Dataset* MakeGenerated() {
     raw.push_back(gen.Spell(gen.WithLabels(d, labels)));
   }
   ds->lists.push_back(std::move(list));
+  FinishQueries(ds, raw);
+  return ds;
+}
+
+// The 1M rules plus kPatternParents parents (new registrable-style names, like
+// a CDN's) holding kPatternsPerParent patterns each; queries: a quarter
+// directly under a pattern parent (half of them fit one of its patterns, half
+// fit none), the rest as in 1M.
+Dataset& Get(const std::string& name);
+
+constexpr size_t kPatternParents = 500;
+constexpr size_t kPatternsPerParent = 4;
+
+Dataset* MakePatterns() {
+  const Dataset& base = Get("1M");
+  auto* ds = new Dataset;
+  ds->name = "patterns";
+  ds->lists = base.lists;
+  DomainGenerator gen(3);
+  AppList list;
+  list.app = "patterns";
+  list.file = "patterns.list";
+  std::vector<std::string> parents;
+  std::vector<std::vector<std::pair<std::string, std::string>>> fits;
+  absl::flat_hash_set<std::string> seen;
+  for (const AppList& l : base.lists) {
+    for (const Rule& r : l.rules) seen.insert(r.domain);
+  }
+  while (parents.size() < kPatternParents) {
+    std::string parent = "cdn-" + gen.Registrable();
+    if (!seen.insert(parent).second) continue;
+    parents.push_back(parent);
+    fits.emplace_back();
+    for (size_t k = 0; k < kPatternsPerParent; ++k) {
+      std::string pre = "p" + std::to_string(k) + "-", suf = k % 2 == 0 ? "-" + gen.Label() : "";
+      std::string pat = pre + "*" + suf + "." + parent;
+      Rule r;
+      r.domain = pat;
+      r.pattern = true;
+      r.text = pat;
+      r.file = list.file;
+      r.line = static_cast<uint32_t>(list.rules.size() + 1);
+      list.rules.push_back(std::move(r));
+      fits.back().emplace_back(pre, suf);
+    }
+  }
+  ds->lists.push_back(std::move(list));
+  ds->source = "generated: 1M rules + " + std::to_string(kPatternParents * kPatternsPerParent) +
+               " label patterns";
+  std::vector<std::string> raw;
+  raw.reserve(QueryCount());
+  for (size_t i = 0; i < QueryCount(); ++i) {
+    std::string d;
+    if (gen.rng().Chance(0.25)) {
+      size_t p = gen.rng().Below(parents.size());
+      const auto& [pre, suf] = fits[p][gen.rng().Below(kPatternsPerParent)];
+      // Fits: "p2-" + label + "-suffix"; misses: the prefix of another index.
+      d = (gen.rng().Chance(0.5) ? pre : std::string("q-")) + gen.Label() + suf + "." + parents[p];
+      d = gen.Spell(d);
+    } else {
+      d = std::string(base.queries[gen.rng().Below(base.queries.size())]);
+    }
+    raw.push_back(std::move(d));
+  }
   FinishQueries(ds, raw);
   return ds;
 }
@@ -399,9 +488,14 @@ Dataset* MakeApps() {
 Dataset& Get(const std::string& name) {
   static Dataset* generated = nullptr;
   static Dataset* apps = nullptr;
+  static Dataset* patterns = nullptr;
   if (name == "1M") {
     if (generated == nullptr) generated = MakeGenerated();
     return *generated;
+  }
+  if (name == "patterns") {
+    if (patterns == nullptr) patterns = MakePatterns();
+    return *patterns;
   }
   if (apps == nullptr) apps = MakeApps();
   return *apps;
@@ -618,6 +712,12 @@ void RegisterAll() {
         BM_Lookup(st, impl, ds);
       });
     }
+  }
+  for (Impl impl : {Impl::kVigie, Impl::kVigieSplit}) {
+    std::string name = std::string("BM_Lookup/") + ImplName(impl) + "/patterns";
+    benchmark::RegisterBenchmark(name.c_str(), [impl](benchmark::State& st) {
+      BM_Lookup(st, impl, "patterns");
+    });
   }
   for (Impl impl : {Impl::kVigie, Impl::kAbsl, Impl::kStd}) {
     std::string name = std::string("BM_Build/") + ImplName(impl) + "/1M";
