@@ -96,4 +96,39 @@ bool IsHostnameSyntax(std::string_view n) {
   return true;
 }
 
+std::string_view ParseLabelPattern(std::string_view n, LabelPattern* out) {
+  size_t star = n.find(kPatternWildcard);
+  if (star == std::string_view::npos) return "not a pattern (no '*')";
+  if (n.find(kPatternWildcard, star + 1) != std::string_view::npos) {
+    return "a pattern holds one '*' only";
+  }
+  size_t dot = n.find('.');
+  if (dot == std::string_view::npos) return "a pattern needs a parent domain";
+  if (star > dot) return "'*' is allowed only in the leftmost label";
+  std::string_view left = n.substr(0, dot);
+  std::string_view parent = n.substr(dot + 1);
+  if (left.size() == 1) {
+    return "a leftmost label of only '*' would match every name under a shared parent";
+  }
+  if (parent.find('.') == std::string_view::npos) {
+    return "a pattern's parent needs at least two labels (not directly under a TLD)";
+  }
+  std::string_view prefix = left.substr(0, star);
+  std::string_view suffix = left.substr(star + 1);
+  if (!IsHostnameSyntax(prefix) || !IsHostnameSyntax(suffix) || !IsHostnameSyntax(parent)) {
+    return "not a domain name pattern";
+  }
+  out->prefix = prefix;
+  out->suffix = suffix;
+  out->parent = parent;
+  return "";
+}
+
+bool LabelFitsPattern(std::string_view prefix, std::string_view suffix, std::string_view label) {
+  // The '*' stands for at least one character.
+  if (label.size() <= prefix.size() + suffix.size()) return false;
+  if (label.find('.') != std::string_view::npos) return false;
+  return label.starts_with(prefix) && label.ends_with(suffix);
+}
+
 }  // namespace vigie

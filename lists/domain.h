@@ -50,6 +50,33 @@ DomainError NormalizeDomain(std::string_view in, DomainBuf* out);
 // the characters a list entry may hold once normalised.
 bool IsHostnameSyntax(std::string_view normalized);
 
+// Label patterns: a list entry "<prefix>*<suffix>.<parent>" such as
+// "*-tiktokcdn-com.akamaized.net" or "igcdn-photos-*.akamaihd.net".
+//   - exactly one '*', inside the leftmost label; the '*' stands for one or
+//     more characters other than '.';
+//   - the leftmost label must hold more than the '*': a bare "*.parent"
+//     would be a suffix rule on a shared parent in disguise, and is refused;
+//   - the parent (the rest) is exact labels, at least two of them: a pattern
+//     directly under a top-level domain ("tiktok*.com") would match other
+//     people's registrable domains.
+// A pattern matches a name with exactly one more label than its parent whose
+// leftmost label fits: never the parent itself, never a deeper name.
+inline constexpr char kPatternWildcard = '*';
+
+struct LabelPattern {
+  std::string_view prefix;  // leftmost label before '*' (may be empty)
+  std::string_view suffix;  // leftmost label after '*' (may be empty)
+  std::string_view parent;  // the exact labels after the leftmost one
+};
+
+// `normalized` as NormalizeDomain returned it (NormalizeDomain keeps '*').
+// Returns "" and fills `out` (views into `normalized`) if it is a valid
+// pattern, else why not (a static string).
+std::string_view ParseLabelPattern(std::string_view normalized, LabelPattern* out);
+
+// True if `label` (one label, no dot) fits prefix '*' suffix.
+bool LabelFitsPattern(std::string_view prefix, std::string_view suffix, std::string_view label);
+
 }  // namespace vigie
 
 #endif  // VIGIE_LISTS_DOMAIN_H_

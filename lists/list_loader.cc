@@ -106,6 +106,7 @@ bool IsHostsBoilerplate(std::string_view name) {
 struct Entry {
   std::string_view name;
   bool exact;
+  bool may_pattern = false;  // a plain entry or an adblock ||rule^: '*' makes a label pattern
 };
 
 // '#' starts a comment at the start of a line or after white space; inside a
@@ -161,7 +162,7 @@ absl::Status ParseLine(std::string_view line, std::vector<Entry>* out) {
     } else if (!rest.empty()) {
       return absl::InvalidArgumentError("adblock rule with a path is not a domain rule");
     }
-    out->push_back({line.substr(0, caret), false});
+    out->push_back({line.substr(0, caret), false, true});
     return absl::OkStatus();
   }
   if (line.starts_with("address=/") || line.starts_with("server=/") ||
@@ -189,7 +190,7 @@ absl::Status ParseLine(std::string_view line, std::vector<Entry>* out) {
     return absl::InvalidArgumentError("hosts line without a name");
   }
   if (words.size() != 1) return absl::InvalidArgumentError("expected one domain per line");
-  out->push_back({words[0], false});
+  out->push_back({words[0], false, true});
   return absl::OkStatus();
 }
 
@@ -201,6 +202,7 @@ absl::StatusOr<AppList> ParseList(std::string_view text, std::string_view app,
   list.app = std::string(app);
   list.allow = allow;
   list.file = std::string(file);
+  list.rel_file = std::filesystem::path(std::string(file)).filename().string();
   uint32_t lineno = 0;
   std::vector<Entry> entries;
   ConsumePrefix(&text, "\xEF\xBB\xBF");  // UTF-8 byte order mark
@@ -217,6 +219,7 @@ absl::StatusOr<AppList> ParseList(std::string_view text, std::string_view app,
       r.domain = cidr->ToString();
       r.text = std::string(Strip(StripComment(line)));
       r.file = list.file;
+      r.rel_file = list.rel_file;
       r.line = lineno;
       list.ip_rules.push_back(std::move(r));
       continue;
@@ -229,12 +232,25 @@ absl::StatusOr<AppList> ParseList(std::string_view text, std::string_view app,
       if (err != DomainError::kOk) {
         return Invalid(file, lineno, Quoted(e.name, DomainErrorName(err)));
       }
-      if (!IsHostnameSyntax(buf.view()) || buf.view().find('.') == std::string_view::npos) {
+      const bool pattern = buf.view().find(kPatternWildcard) != std::string_view::npos;
+      if (pattern) {
+        if (!e.may_pattern) {
+          return Invalid(file, lineno,
+                         Quoted(e.name, "'*' is allowed only in a plain entry or an adblock "
+                                        "||rule^ (a label pattern)"));
+        }
+        LabelPattern lp;
+        std::string_view why = ParseLabelPattern(buf.view(), &lp);
+        if (!why.empty()) return Invalid(file, lineno, Quoted(e.name, why));
+      } else if (!IsHostnameSyntax(buf.view()) ||
+                 buf.view().find('.') == std::string_view::npos) {
         return Invalid(file, lineno, Quoted(e.name, "not a domain name"));
       }
       Rule r;
       r.domain = std::string(buf.view());
       r.exact = e.exact;
+      r.pattern = pattern;
+      r.rel_file = list.rel_file;
       r.text = std::string(Strip(StripComment(line)));
       r.file = list.file;
       r.line = lineno;
@@ -268,6 +284,10 @@ absl::StatusOr<std::vector<AppList>> LoadListDir(
     std::string app = p.stem().string();
     auto list = LoadListFile(p.string(), app, is_allow(app));
     if (!list.ok()) return list.status();
+    // Provenance relative to the lists directory ("tiktok.list").
+    list->rel_file = p.lexically_relative(fs::path(dir)).string();
+    for (Rule& r : list->rules) r.rel_file = list->rel_file;
+    for (Rule& r : list->ip_rules) r.rel_file = list->rel_file;
     out.push_back(*std::move(list));
   }
   return out;

@@ -15,6 +15,10 @@
 // "||x^|", "||x^$important" ($all, $document too). Exception rules (@@),
 // cosmetic rules (##), paths and narrowing modifiers ($domain=, $client=...)
 // fail the load rather than being silently widened or dropped.
+// A label pattern (domain.h ParseLabelPattern) is written as a plain entry or
+// an adblock rule: "p16-*.akamaized.net", "||p16-*.akamaized.net^"; a '*'
+// anywhere else (full:, hosts, dnsmasq, a second '*', outside the leftmost
+// label, a bare "*.parent") fails the load with file:line.
 // Each entry is normalised by NormalizeDomain. An entry that cannot be read
 // fails the whole load with "file:line: why"; nothing is half-loaded.
 //
@@ -41,7 +45,9 @@ absl::StatusOr<AppList> LoadListFile(const std::string& path, std::string_view a
                                      bool allow);
 
 // Loads every `*.list` file of `dir` (sorted by name, so app ids are stable);
-// `is_allow(app)` says which apps are allow-lists.
+// `is_allow(app)` says which apps are allow-lists. Rule::rel_file is the
+// file's path relative to `dir` ("tiktok.list"); ParseList and LoadListFile
+// set it to the file's name.
 absl::StatusOr<std::vector<AppList>> LoadListDir(
     const std::string& dir, const std::function<bool(std::string_view)>& is_allow);
 

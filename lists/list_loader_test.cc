@@ -85,7 +85,31 @@ TEST(ListLoaderTest, AdblockFormat) {
   EXPECT_THAT(ParseError("||a.com/path^\n"), HasSubstr("not a domain name"));
   EXPECT_THAT(ParseError("||a.com^/path\n"), HasSubstr("with a path"));
   EXPECT_THAT(ParseError("||a.com\n"), HasSubstr("without '^'"));
-  EXPECT_THAT(ParseError("||*.a.com^\n"), HasSubstr("not a domain name"));
+  EXPECT_THAT(ParseError("||*.a.com^\n"), HasSubstr("test.list:1: '*.a.com': a leftmost label of only '*'"));
+}
+
+TEST(ListLoaderTest, LabelPatterns) {
+  AppList l = MustParse(
+      "*-tiktokcdn-com.akamaized.net\n"
+      "||IGCDN-photos-*.akamaihd.net^\n"
+      "tiktok.com\n");
+  ASSERT_EQ(l.rules.size(), 3u);
+  EXPECT_TRUE(l.rules[0].pattern);
+  EXPECT_EQ(l.rules[0].domain, "*-tiktokcdn-com.akamaized.net");
+  EXPECT_TRUE(l.rules[1].pattern);
+  EXPECT_EQ(l.rules[1].domain, "igcdn-photos-*.akamaihd.net");
+  EXPECT_EQ(l.rules[1].text, "||IGCDN-photos-*.akamaihd.net^");
+  EXPECT_FALSE(l.rules[2].pattern);
+  EXPECT_EQ(l.rules[1].source(), "test.list:2");
+  EXPECT_THAT(ParseError("ok.com\na*b*.cdn.net\n"), HasSubstr("test.list:2: 'a*b*.cdn.net': a pattern holds one '*'"));
+  EXPECT_THAT(ParseError("x.a*.cdn.net\n"), HasSubstr("only in the leftmost label"));
+  EXPECT_THAT(ParseError("*.cdn.net\n"), HasSubstr("leftmost label of only '*'"));
+  EXPECT_THAT(ParseError("tiktok*.com\n"), HasSubstr("at least two labels"));
+  EXPECT_THAT(ParseError("full:a*.cdn.net\n"), HasSubstr("test.list:1: 'a*.cdn.net': '*' is allowed only"));
+  EXPECT_THAT(ParseError("0.0.0.0 a*.cdn.net\n"), HasSubstr("'*' is allowed only"));
+  EXPECT_THAT(ParseError("address=/a*.cdn.net/0.0.0.0\n"), HasSubstr("'*' is allowed only"));
+  EXPECT_THAT(ParseError("a*\n"), HasSubstr("needs a parent"));
+  EXPECT_THAT(ParseError("a/*.cdn.net\n"), HasSubstr("not a domain name pattern"));
 }
 
 TEST(ListLoaderTest, DnsmasqFormat) {
@@ -107,7 +131,7 @@ TEST(ListLoaderTest, ErrorsNameFileAndLine) {
   EXPECT_THAT(ParseError(std::string(64, 'a') + ".com\n"),
               HasSubstr(std::string("test.list:1: '") + std::string(64, 'a') + ".com': label longer"));
   EXPECT_THAT(ParseError("localhost\n"), HasSubstr("not a domain name"));
-  EXPECT_THAT(ParseError("*.a.com\n"), HasSubstr("not a domain name"));
+  EXPECT_THAT(ParseError("*.a.com\n"), HasSubstr("test.list:1: '*.a.com': a leftmost label"));
   EXPECT_THAT(ParseError("keyword:tiktok\n"), HasSubstr("not a domain name"));
   EXPECT_THAT(ParseError("full:\n"), HasSubstr("empty name"));
 }
@@ -141,6 +165,10 @@ TEST(ListLoaderTest, LoadListDirSortedAllowAndFailure) {
   EXPECT_EQ((*lists)[1].app, "twitter");
   EXPECT_FALSE((*lists)[1].allow);
   EXPECT_EQ((*lists)[1].rules[0].file, dir.path() + "/twitter.list");
+  // Provenance for decisions: relative to the lists directory.
+  EXPECT_EQ((*lists)[1].rules[0].rel_file, "twitter.list");
+  EXPECT_EQ((*lists)[1].rules[0].source(), "twitter.list:1");
+  EXPECT_EQ((*lists)[1].rel_file, "twitter.list");
 
   dir.Write("zz.list", "ok.com\nbad entry here\n");
   auto bad = LoadListDir(dir.path(), [](std::string_view) { return false; });

@@ -22,9 +22,11 @@ static_assert(std::endian::native == std::endian::little, "matcher assumes littl
 
 // A node id that names no node: the parent of TLD nodes, and "not found".
 constexpr uint32_t kNone = 0xFFFFFFFF;
-// Rule field of a node: low 31 bits are the suffix rule index (kNoRule if
-// none); the top bit says an exact (`full:`) rule sits at this node.
-constexpr uint32_t kNoRule = 0x7FFFFFFF;
+// Rule field of a node: low 30 bits are the suffix rule index (kNoRule if
+// none); the top bit says an exact (`full:`) rule sits at this node, the next
+// one that the node is the parent of label patterns (Impl::pattern_ranges).
+constexpr uint32_t kNoRule = 0x3FFFFFFF;
+constexpr uint32_t kHasPattern = 0x40000000;
 constexpr uint32_t kHasExact = 0x80000000;
 // Probe groups of 16 control bytes: one SSE2 compare.
 constexpr size_t kGroup = 16;
@@ -292,7 +294,7 @@ inline Fold FoldRaw(std::string_view in, RawName* out) {
 struct Node {
   uint32_t parent;  // node id, kNone for a TLD
   uint32_t label;   // offset in the pool of [length byte][label bytes]
-  uint32_t rule;    // kNoRule or suffix rule index, | kHasExact
+  uint32_t rule;    // kNoRule or suffix rule index, | kHasExact, | kHasPattern
 };
 static_assert(sizeof(Node) == 12);
 
@@ -412,6 +414,14 @@ inline bool LabelEqWords(const char* pool, uint32_t off, uint64_t w0, uint64_t w
 
 }  // namespace
 
+// One compiled label pattern: views into its Rule::domain (owned by
+// Impl::lists, never modified after Build).
+struct PatternRule {
+  std::string_view prefix;
+  std::string_view suffix;
+  uint32_t rule;  // global rule index
+};
+
 struct Matcher::Impl {
   std::vector<AppList> lists;
   // rule_base[a]: global index of app a's first rule; rule_base[apps] = total.
@@ -426,6 +436,10 @@ struct Matcher::Impl {
   std::vector<char> pool;  // [length][bytes] per node, then kPoolPad zeros
   // Exact rules, by node id; nodes holding one have kHasExact set.
   absl::flat_hash_map<uint32_t, uint32_t> exact;
+  // Label patterns, grouped by parent node: node id -> [begin, end) into
+  // `patterns`; nodes holding some have kHasPattern set.
+  absl::flat_hash_map<uint32_t, std::pair<uint32_t, uint32_t>> pattern_ranges;
+  std::vector<PatternRule> patterns;
 
   AppId AppOf(uint32_t rule) const {
     auto it = std::upper_bound(rule_base.begin(), rule_base.end(), rule);
@@ -450,7 +464,21 @@ struct Matcher::Impl {
     __builtin_prefetch(filter.data() + FilterWord(h, filter_mask));
   }
   RuleMatch LookupRaw(const RawName& q) const;
+  // The pattern at node `id` that the label `label` fits (kNoRule if none):
+  // the first loaded, unless a later allow one beats it.
+  uint32_t MatchPatterns(uint32_t id, std::string_view label) const;
 };
+
+uint32_t Matcher::Impl::MatchPatterns(uint32_t id, std::string_view label) const {
+  auto it = pattern_ranges.find(id);
+  uint32_t best = kNoRule;
+  for (uint32_t i = it->second.first; i < it->second.second; ++i) {
+    const PatternRule& pr = patterns[i];
+    if (!LabelFitsPattern(pr.prefix, pr.suffix, label)) continue;
+    if (best == kNoRule || Beats(pr.rule, best)) best = pr.rule;
+  }
+  return best;
+}
 
 RuleMatch Matcher::Impl::LookupRaw(const RawName& q) const {
   const char* p = pool.data();
@@ -491,6 +519,13 @@ RuleMatch Matcher::Impl::LookupRaw(const RawName& q) const {
       break;
     }
     if (dot == 0) return {};  // ".name": an empty first label
+    // The only cost patterns add to the walk: one bit of a word in hand.
+    if (__builtin_expect((r & kHasPattern) != 0, 0) && q.DotBefore(static_cast<size_t>(dot)) < 0) {
+      // One label left: a pattern here is more specific than any rule so
+      // far; a rule on the host's own node (next step) still beats it.
+      uint32_t pat = MatchPatterns(id, std::string_view(q.buf, static_cast<size_t>(dot)));
+      if (pat != kNoRule) best = pat;
+    }
     parent = id;
     if (end2 != 0) {
       end = end2;
@@ -532,9 +567,22 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
         return absl::InvalidArgumentError(
             absl::StrCat(r.file, ":", r.line, ": domain not normalised: ", r.domain));
       }
+      const bool has_star = r.domain.find(kPatternWildcard) != std::string::npos;
+      if (r.pattern != has_star || (r.pattern && r.exact)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            r.file, ":", r.line, ": '*' only in a pattern rule, and a pattern is not full: ", r.domain));
+      }
+      if (r.pattern) {
+        LabelPattern lp;
+        std::string_view why = ParseLabelPattern(r.domain, &lp);
+        if (!why.empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(r.file, ":", r.line, ": ", r.domain, ": ", std::string(why)));
+        }
+      }
       labels += static_cast<size_t>(std::count(r.domain.begin(), r.domain.end(), '.')) + 1;
       label_bytes += r.domain.size() + 1;
-      if (++rules >= kNoRule) return absl::InvalidArgumentError("too many rules (2^31)");
+      if (++rules >= kNoRule) return absl::InvalidArgumentError("too many rules (2^30)");
     }
   }
   impl.rule_base.push_back(static_cast<uint32_t>(rules));
@@ -553,12 +601,16 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
   std::vector<char> pool;
   pool.reserve(label_bytes + kPoolPad);
   absl::flat_hash_map<uint32_t, uint32_t> exact;
+  absl::flat_hash_map<uint32_t, std::vector<PatternRule>> pattern_at;  // by tmp node id
+  std::vector<uint32_t> pattern_order;  // tmp node ids in the order they got a pattern
   size_t duplicates = 0;
   Name name;
   uint32_t gi = 0;
   for (const AppList& list : impl.lists) {
     for (const Rule& r : list.rules) {
-      if (FoldAndSplit(r.domain, &name) != Split::kOk) {
+      LabelPattern lp;
+      if (r.pattern) ParseLabelPattern(r.domain, &lp);  // checked in pass 1
+      if (FoldAndSplit(r.pattern ? lp.parent : std::string_view(r.domain), &name) != Split::kOk) {
         return absl::InvalidArgumentError(
             absl::StrCat(r.file, ":", r.line, ": domain not normalised: ", r.domain));
       }
@@ -584,7 +636,21 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
         parent = id;
       }
       Node& nd = tmp.node(parent);
-      if (r.exact) {
+      if (r.pattern) {
+        std::vector<PatternRule>& at = pattern_at[parent];
+        if (at.empty()) pattern_order.push_back(parent);
+        nd.rule |= kHasPattern;
+        bool dup = false;
+        for (PatternRule& pr : at) {
+          if (pr.prefix == lp.prefix && pr.suffix == lp.suffix) {
+            dup = true;
+            ++duplicates;
+            if (impl.Beats(gi, pr.rule)) pr.rule = gi;
+            break;
+          }
+        }
+        if (!dup) at.push_back(PatternRule{lp.prefix, lp.suffix, gi});
+      } else if (r.exact) {
         auto [it, inserted] = exact.try_emplace(parent, gi);
         if (!inserted) {
           ++duplicates;
@@ -592,10 +658,10 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
         }
         nd.rule |= kHasExact;
       } else if ((nd.rule & kNoRule) == kNoRule) {
-        nd.rule = (nd.rule & kHasExact) | gi;
+        nd.rule = (nd.rule & ~kNoRule) | gi;
       } else {
         ++duplicates;
-        if (impl.Beats(gi, nd.rule & kNoRule)) nd.rule = (nd.rule & kHasExact) | gi;
+        if (impl.Beats(gi, nd.rule & kNoRule)) nd.rule = (nd.rule & ~kNoRule) | gi;
       }
       ++gi;
     }
@@ -623,6 +689,15 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
   }
   impl.exact.reserve(exact.size());
   for (const auto& [old, rule] : exact) impl.exact.emplace(renum[old], rule);
+  impl.pattern_ranges.reserve(pattern_order.size());
+  for (uint32_t old : pattern_order) {
+    const std::vector<PatternRule>& at = pattern_at[old];
+    uint32_t begin = static_cast<uint32_t>(impl.patterns.size());
+    impl.patterns.insert(impl.patterns.end(), at.begin(), at.end());
+    impl.pattern_ranges.emplace(renum[old],
+                                std::make_pair(begin, static_cast<uint32_t>(impl.patterns.size())));
+  }
+  impl.patterns.shrink_to_fit();
   pool.resize(pool.size() + kPoolPad, 0);
   impl.pool.assign(pool.begin(), pool.end());  // exact size
 
@@ -631,16 +706,24 @@ absl::StatusOr<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<AppLis
   st.entries = rules - duplicates;
   st.duplicates = duplicates;
   st.nodes = order.size();
+  st.patterns = impl.patterns.size();
+  st.pattern_parents = impl.pattern_ranges.size();
   st.memory_bytes = sizeof(Impl) + impl.table.bytes() + impl.pool.capacity() +
                     impl.filter.capacity() * sizeof(uint64_t) +
                     impl.rule_base.capacity() * sizeof(uint32_t) +
                     // flat_hash_map: one control byte and one slot per bucket.
-                    impl.exact.bucket_count() * (1 + sizeof(std::pair<uint32_t, uint32_t>));
+                    impl.exact.bucket_count() * (1 + sizeof(std::pair<uint32_t, uint32_t>)) +
+                    impl.pattern_ranges.bucket_count() *
+                        (1 + sizeof(std::pair<uint32_t, std::pair<uint32_t, uint32_t>>)) +
+                    impl.patterns.capacity() * sizeof(PatternRule);
   size_t rb = impl.lists.capacity() * sizeof(AppList);
   auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
   for (const AppList& list : impl.lists) {
-    rb += heap(list.app) + heap(list.file) + list.rules.capacity() * sizeof(Rule);
-    for (const Rule& r : list.rules) rb += heap(r.domain) + heap(r.text) + heap(r.file);
+    rb += heap(list.app) + heap(list.file) + heap(list.rel_file) +
+          list.rules.capacity() * sizeof(Rule);
+    for (const Rule& r : list.rules) {
+      rb += heap(r.domain) + heap(r.text) + heap(r.file) + heap(r.rel_file);
+    }
   }
   st.rule_bytes = rb;
   st.build_seconds =

@@ -9,10 +9,17 @@
 //   - a plain entry matches the domain and every subdomain on a label
 //     boundary (`tiktok.com` matches `www.tiktok.com`, not `nottiktok.com`);
 //   - `full:` matches exactly;
+//   - a label pattern (`p16-*.akamaized.net`, see ParseLabelPattern in
+//     domain.h) matches a name one label below its parent whose leftmost
+//     label fits the pattern; never the parent, never a deeper name;
 //   - the most specific rule decides: the one whose domain has the most
-//     labels; at equal specificity an allow rule (an app whose policy is
-//     allow) beats a block rule; then an exact rule beats a suffix rule; then
-//     the app loaded first.
+//     labels (a pattern counts as its parent's labels plus one), except that
+//     a pattern ranks just below exact and suffix rules on the very name it
+//     matched: more specific than a suffix rule on its parent (or above),
+//     less specific than a `full:` or suffix rule on the host itself;
+//     at equal specificity an allow rule (an app whose policy is allow)
+//     beats a block rule; then an exact rule beats a suffix rule; then the
+//     rule loaded first (app order, then line order).
 //
 // Lookups take a name already normalised by NormalizeDomain (domain.h) and
 // allocate nothing; MatchRaw takes the name as it came off the wire and fuses
@@ -30,8 +37,12 @@
 // a name absent at the second level costs one load from it instead of a
 // cache miss into the table; when the TLD carries no rule either, the table
 // is not touched at all.
+// Patterns stay off the hot path: a node that is the parent of a pattern has
+// one bit set in the rule word the walk already loaded; only then, and only
+// when exactly one label is left, are its patterns (a side table) compared.
+// A name under no pattern parent pays one bit test per visited node.
 //
-// Limits: at most 2^31 - 1 rules and 2^31 nodes; label pool below 4 GiB.
+// Limits: at most 2^30 - 1 rules and 2^31 nodes; label pool below 4 GiB.
 #ifndef VIGIE_LISTS_MATCHER_H_
 #define VIGIE_LISTS_MATCHER_H_
 
@@ -51,11 +62,25 @@ using AppId = uint16_t;
 
 // One list entry, as loaded.
 struct Rule {
-  std::string domain;  // normalised domain (A-labels, lower case, no trailing dot)
+  std::string domain;  // normalised domain (A-labels, lower case, no trailing dot);
+                       // for a pattern, the normalised pattern ("p16-*.akamaized.net")
   bool exact = false;  // `full:` entry
+  bool pattern = false;  // label pattern (domain holds one '*'); never also exact
   std::string text;    // the entry as written in the file, for the decision log
-  std::string file;    // the list file it came from
+  std::string file;    // the list file it came from (as opened: may be absolute)
   uint32_t line = 0;   // 1-based line in that file
+  // The list file relative to the lists directory ("tiktok.list",
+  // "extra/x.list") when loaded by LoadListDir; the file's name otherwise.
+  // Empty when the Rule was built by hand (source() then falls back to file).
+  std::string rel_file;
+
+  // "tiktok.list:42": what decisions report as rule_source.
+  std::string source() const {
+    std::string s = rel_file.empty() ? file : rel_file;
+    s += ':';
+    s += std::to_string(line);
+    return s;
+  }
 };
 
 // One app's list: the rules of one list file.
@@ -63,6 +88,7 @@ struct AppList {
   std::string app;   // app id: the file name without extension
   bool allow = false;  // allow-list (approved app): beats block rules at equal or greater specificity
   std::string file;
+  std::string rel_file;  // see Rule::rel_file
   std::vector<Rule> rules;
   // `ip:CIDR` entries: Rule::domain holds the prefix text ("149.154.160.0/20");
   // compiled by IpMatcher (ip_matcher.h), not by Matcher.
@@ -86,11 +112,14 @@ class Matcher {
     size_t memory_bytes = 0;   // bytes held by the lookup structure
     double build_seconds = 0;  // time Build took
     size_t duplicates = 0;     // rules that lost to an equal rule (same domain and kind)
+    size_t patterns = 0;       // label patterns compiled (after duplicates)
+    size_t pattern_parents = 0;  // nodes that are the parent of at least one pattern
     size_t rule_bytes = 0;     // bytes held by the retained rules (text, file) for reporting
   };
 
   // Compiles the lists. Fails (naming file:line) on a rule whose domain is not
-  // normalised. Duplicate entries keep the first one loaded.
+  // normalised or whose pattern ParseLabelPattern refuses. Duplicate entries
+  // keep the first one loaded (an allow duplicate replaces a block one).
   static absl::StatusOr<std::shared_ptr<const Matcher>> Build(std::vector<AppList> lists);
 
   ~Matcher();

@@ -26,6 +26,7 @@ AppList List(std::string app, bool allow, std::vector<std::string> entries) {
     r.file = l.file;
     r.exact = e.rfind("full:", 0) == 0;
     r.domain = r.exact ? e.substr(5) : e;
+    r.pattern = !r.exact && r.domain.find('*') != std::string::npos;
     l.rules.push_back(std::move(r));
   }
   return l;
@@ -48,9 +49,25 @@ std::string WithLine(const Matcher& m, const RuleMatch& r) {
   return Describe(m, r) + "@" + std::to_string(r.rule->line);
 }
 
-// The naive reference: every rule against the name. Most labels wins; then
+// The naive reference: every rule against the name. Most labels wins (a
+// pattern ranks between its parent's label count and the host's: key
+// 2 * labels for exact and suffix rules, 2 * labels - 1 for a pattern); then
 // allow beats block; then exact beats suffix; then the first loaded.
 struct Reference {
+  // "pre*suf.parent" against q, by string operations only.
+  static bool PatternHit(std::string_view q, const std::string& d) {
+    size_t dot = d.find('.');
+    size_t star = d.find('*');
+    std::string_view parent = std::string_view(d).substr(dot + 1);
+    std::string_view pre = std::string_view(d).substr(0, star);
+    std::string_view suf = std::string_view(d).substr(star + 1, dot - star - 1);
+    if (q.size() <= parent.size() + 1 || !q.ends_with(parent)) return false;
+    if (q[q.size() - parent.size() - 1] != '.') return false;
+    std::string_view label = q.substr(0, q.size() - parent.size() - 1);
+    if (label.find('.') != std::string_view::npos) return false;
+    return label.size() > pre.size() + suf.size() && label.starts_with(pre) &&
+           label.ends_with(suf);
+  }
   const std::vector<AppList>& lists;
   struct Hit {
     size_t app;
@@ -64,13 +81,19 @@ struct Reference {
       for (size_t i = 0; i < lists[a].rules.size(); ++i) {
         const Rule& r = lists[a].rules[i];
         const std::string& d = r.domain;
-        bool hit = q == d;
-        if (!hit && !r.exact && q.size() > d.size() && q.substr(q.size() - d.size()) == d &&
-            q[q.size() - d.size() - 1] == '.') {
-          hit = true;
+        bool hit;
+        size_t labels = 2 * (static_cast<size_t>(std::count(d.begin(), d.end(), '.')) + 1);
+        if (r.pattern) {
+          hit = PatternHit(q, d);
+          labels -= 1;
+        } else {
+          hit = q == d;
+          if (!hit && !r.exact && q.size() > d.size() && q.substr(q.size() - d.size()) == d &&
+              q[q.size() - d.size() - 1] == '.') {
+            hit = true;
+          }
         }
         if (!hit) continue;
-        size_t labels = static_cast<size_t>(std::count(d.begin(), d.end(), '.')) + 1;
         bool allow = lists[a].allow;
         bool better = !best || labels > best_labels ||
                       (labels == best_labels &&
@@ -126,6 +149,82 @@ TEST(MatcherTest, QueryAnswerTable) {
     EXPECT_EQ(Describe(*m, m->Match(c.query)), c.want) << c.query;
     EXPECT_EQ(Describe(*m, m->MatchRaw(c.query)), c.want) << c.query;
   }
+}
+
+TEST(MatcherTest, LabelPatternsUnderAParent) {
+  auto m = MustBuild({
+      List("tiktok", false, {"*-tiktokcdn-com.akamaized.net", "p16-*.ibyteimg.com",
+                             "tiktokcdn.com"}),
+      List("instagram", false, {"igcdn-photos-*.akamaihd.net", "full:x-tiktokcdn-com.akamaized.net"}),
+      List("infra", false, {"akamaihd.net", "v16-tiktokcdn-com.akamaized.net"}),
+      List("okapp", true, {"ok-*.akamaihd.net", "igcdn-photos-*.akamaihd.net"}),
+  });
+  ASSERT_NE(m, nullptr);
+  struct Case {
+    const char* query;
+    const char* want;
+  } cases[] = {
+      {"p16-tiktokcdn-com.akamaized.net", "tiktok:*-tiktokcdn-com.akamaized.net"},
+      {"V77-TikTokCDN-com.akamaized.net.", "tiktok:*-tiktokcdn-com.akamaized.net"},
+      {"-tiktokcdn-com.akamaized.net", "-"},        // '*' is one or more characters
+      {"a.p16-tiktokcdn-com.akamaized.net", "-"},   // never deeper names
+      {"akamaized.net", "-"},                       // never the parent
+      {"p16-tiktokcdn-comx.akamaized.net", "-"},
+      {"p16-tiktokcdn-com.x.akamaized.net", "-"},
+      {"p16-tiktokcdn-com.akamaized.com", "-"},
+      {"p16-sg.ibyteimg.com", "tiktok:p16-*.ibyteimg.com"},
+      {"p16-.ibyteimg.com", "-"},
+      {"p17-sg.ibyteimg.com", "-"},
+      // full: on the host beats the pattern; so does a suffix rule on the host.
+      {"x-tiktokcdn-com.akamaized.net", "instagram:full:x-tiktokcdn-com.akamaized.net"},
+      {"v16-tiktokcdn-com.akamaized.net", "infra:v16-tiktokcdn-com.akamaized.net"},
+      {"a.v16-tiktokcdn-com.akamaized.net", "infra:v16-tiktokcdn-com.akamaized.net"},
+      // A pattern beats a suffix rule on its parent; allow beats block between
+      // equal patterns.
+      {"igcdn-photos-a-a.akamaihd.net", "okapp:igcdn-photos-*.akamaihd.net"},
+      {"ok-1.akamaihd.net", "okapp:ok-*.akamaihd.net"},
+      {"other.akamaihd.net", "infra:akamaihd.net"},
+      {"a.igcdn-photos-a-a.akamaihd.net", "infra:akamaihd.net"},
+      {"akamaihd.net", "infra:akamaihd.net"},
+      {"www.tiktokcdn.com", "tiktok:tiktokcdn.com"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Describe(*m, m->MatchRaw(c.query)), c.want) << c.query;
+  }
+  EXPECT_EQ(m->stats().patterns, 4u);  // igcdn-photos-* twice: okapp (allow) replaced instagram
+  EXPECT_EQ(m->stats().duplicates, 1u);
+  EXPECT_EQ(m->stats().pattern_parents, 3u);
+  RuleMatch r = m->Match("p16-tiktokcdn-com.akamaized.net");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.rule->source(), "tiktok.list:1");
+  EXPECT_TRUE(r.rule->pattern);
+}
+
+TEST(MatcherTest, BuildRejectsMalformedPatternsNamingFileLine) {
+  for (const char* bad : {"*.akamaized.net", "a*b*.akamaized.net", "x.a*.akamaized.net",
+                          "tiktok*.com", "*", "a*", "p16-*.akamaized..net"}) {
+    auto m = Matcher::Build({List("a", false, {"ok.com", bad})});
+    ASSERT_FALSE(m.ok()) << bad;
+    EXPECT_NE(m.status().message().find("a.list:2"), std::string_view::npos) << m.status();
+  }
+  // A pattern cannot be full:, and '*' only comes with a pattern rule.
+  AppList l = List("a", false, {"full:p*.akamaized.net"});
+  EXPECT_FALSE(Matcher::Build({l}).ok());
+  l = List("a", false, {"p*.akamaized.net"});
+  l.rules[0].pattern = false;
+  EXPECT_FALSE(Matcher::Build({l}).ok());
+}
+
+TEST(MatcherTest, PatternDuplicatesKeepFirstLoadedUnlessAllow) {
+  auto m = MustBuild({
+      List("one", false, {"p-*.cdn.net", "p-*.cdn.net"}),
+      List("two", false, {"p-*.cdn.net"}),
+      List("three", true, {"p-*.cdn.net"}),
+  });
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(Describe(*m, m->Match("p-1.cdn.net")), "three:p-*.cdn.net");
+  EXPECT_EQ(m->stats().duplicates, 3u);
+  EXPECT_EQ(m->stats().patterns, 1u);
 }
 
 TEST(MatcherTest, EqualSpecificityAllowBeatsBlockThenExactBeatsSuffix) {
@@ -286,6 +385,17 @@ TEST(MatcherTest, DifferentialAgainstNaiveReference) {
     int n = 20 + static_cast<int>(rng() % 60);
     for (int i = 0; i < n; ++i) {
       std::string d = rng() % 10 == 0 ? pick(tlds) : domain(3);
+      if (rng() % 6 == 0) {
+        // A label pattern under a parent of at least two labels, built
+        // from pieces of the words so that queries fit some of them.
+        std::string parent = d.find('.') == std::string::npos ? pick(words) + "." + d : d;
+        std::string w = pick(words);
+        size_t cut = rng() % (w.size() + 1);
+        std::string left = w.substr(0, cut) + "*" + w.substr(cut);
+        if (left == "*") left = "x*";
+        entries.push_back(left + "." + parent);
+        continue;
+      }
       entries.push_back(rng() % 4 == 0 ? std::string("full:") + d : d);
     }
     lists.push_back(List(apps[a], a % 2 == 1, entries));
@@ -293,6 +403,13 @@ TEST(MatcherTest, DifferentialAgainstNaiveReference) {
   Reference ref{lists};
   auto m = MustBuild(lists);
   ASSERT_NE(m, nullptr);
+  std::vector<std::string> pattern_rules;
+  for (const AppList& l : lists) {
+    for (const Rule& r : l.rules) {
+      if (r.pattern) pattern_rules.push_back(r.domain);
+    }
+  }
+  ASSERT_GT(m->stats().patterns, 20u);
 
   auto mangle = [&](std::string s) {
     for (char& c : s) {
@@ -310,10 +427,24 @@ TEST(MatcherTest, DifferentialAgainstNaiveReference) {
     }
     return s;
   };
-  size_t hits = 0, invalid = 0;
+  size_t hits = 0, invalid = 0, pattern_hits = 0;
   for (int i = 0; i < 100000; ++i) {
     std::string base = domain(6);
     if (rng() % 3 == 0) base = pick(words) + base;  // glue: "nottiktok.com", "okcom"
+    if (rng() % 4 == 0) {
+      // Glue two words into the leftmost label: fits patterns built above
+      // ("tik*tok" fits "tiktoktok") and misses some ("tik*tok" vs "tiktok").
+      base = pick(words) + pick(words) + "." + domain(4);
+    } else if (rng() % 3 == 0 && !pattern_rules.empty()) {
+      // A name at, under or beside a pattern: '*' replaced by 0 to 3
+      // characters (0: must miss), sometimes one label deeper or at the parent.
+      std::string p = pick(pattern_rules);
+      size_t star = p.find('*');
+      static const char* kFill[] = {"", "a", "-b", "k8s", "."};
+      base = p.substr(0, star) + kFill[rng() % 5] + p.substr(star + 1);
+      if (rng() % 5 == 0) base = pick(words) + "." + base;
+      if (rng() % 7 == 0) base = p.substr(p.find('.') + 1);
+    }
     std::string raw = mangle(base);
     DomainBuf buf;
     bool valid = NormalizeDomain(raw, &buf) == DomainError::kOk;
@@ -324,6 +455,7 @@ TEST(MatcherTest, DifferentialAgainstNaiveReference) {
         const Rule& r = lists[h->app].rules[h->rule];
         want = lists[h->app].app + ":" + r.text + "@" + std::to_string(r.line);
         ++hits;
+        if (r.pattern) ++pattern_hits;
       }
       ASSERT_EQ(WithLine(*m, m->Match(buf.view())), want) << "normalised " << buf.view();
     } else {
@@ -335,6 +467,7 @@ TEST(MatcherTest, DifferentialAgainstNaiveReference) {
   EXPECT_GT(hits, 20000u);
   EXPECT_LT(hits, 80000u);
   EXPECT_GT(invalid, 1000u);
+  EXPECT_GT(pattern_hits, 1000u);
 }
 
 }  // namespace
