@@ -10,7 +10,7 @@ PKGS=(
   libnetfilter-queue-dev libssl-dev
   libboost-dev libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3
+  python3 python3-jsonschema publicsuffix
   # live modes (vigie run) and their network-namespace tests (tests/netns)
   iptables nftables conntrack iproute2 ethtool
   dnsmasq-base nginx-light openssl curl bind9-dnsutils chromium

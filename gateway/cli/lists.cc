@@ -6,6 +6,10 @@
 #include "absl/strings/str_format.h"
 #include "gateway/base/absl_compat.h"
 
+#include <iostream>
+
+#include "lists/import.h"
+
 namespace po = boost::program_options;
 
 namespace vigie {
@@ -37,11 +41,55 @@ int ListsStatsCommand(const Args& args) {
   return 0;
 }
 
+
+constexpr const char* kListsUsage =
+    "usage: vigie lists stats [--config FILE]\n"
+    "       vigie lists import --format v2fly|adguard-services|hosts|adblock|plain [--app NAME] FILE...\n"
+    "       vigie lists diff OLD NEW   (list files or lists directories)";
+
+// Writes the imported list on standard output, the report (skipped, removed,
+// narrowed entries with file:line) on standard error.
+int ListsImportCommand(const Args& args) {
+  po::options_description desc("lists import options");
+  std::string format, app;
+  std::vector<std::string> files;
+  desc.add_options()("format", po::value(&format)->required(), "source format")(
+      "app", po::value(&app), "app name for the header")("file", po::value(&files), "source files");
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Fail(absl::StrCat("lists import: ", e.what(), "\n", kListsUsage));
+  }
+  if (files.empty()) return Fail(absl::StrCat("lists import: no file given\n", kListsUsage));
+  auto f = ParseImportFormat(format);
+  if (!f.ok()) return Fail(absl::StrCat("lists import: ", f.status().message()));
+  absl::Status st = ImportFiles(*f, app, files, "", std::cout, std::cerr);
+  std::cout.flush();
+  if (!st.ok()) return Fail(std::string(st.message()));
+  return 0;
+}
+
+int ListsDiffCommand(const Args& args) {
+  if (args.size() != 2) return Fail(absl::StrCat("lists diff: give OLD and NEW\n", kListsUsage));
+  auto diff = DiffListPaths(args[0], args[1]);
+  if (!diff.ok()) return Fail(std::string(diff.status().message()));
+  WriteListDiff(*diff, std::cout);
+  return 0;
+}
+
 }  // namespace
 
 int ListsCommand(const Args& args) {
-  if (args.empty() || args[0] != "stats") return Fail("usage: vigie lists stats [--config FILE]");
-  return ListsStatsCommand(Args(args.begin() + 1, args.end()));
+  std::string sub = args.empty() ? "" : args[0];
+  Args rest = args.empty() ? Args() : Args(args.begin() + 1, args.end());
+  if (sub == "stats") return ListsStatsCommand(rest);
+  if (sub == "import") return ListsImportCommand(rest);
+  if (sub == "diff") return ListsDiffCommand(rest);
+  return Fail(kListsUsage);
 }
 
 }  // namespace vigie

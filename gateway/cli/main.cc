@@ -18,8 +18,12 @@ const char* const kUsage =
     "      how the policy decides names (no NAME: names from stdin, JSON lines out)\n"
     "  lists stats [--config FILE]\n"
     "      entries, nodes, memory and build time of the compiled lists\n"
-    "  check-config [--config FILE]\n"
-    "      load the config and its lists, report the first error as file:line\n"
+    "  lists import --format v2fly|adguard-services|hosts|adblock|plain [--app NAME] FILE...\n"
+    "      merge maintained public lists into a Vigie list (stdout; skipped entries on stderr)\n"
+    "  lists diff OLD NEW\n"
+    "      what a change of list files or directories adds and removes, per app\n"
+    "  check [--strict] [CONFIG]   (alias: check-config [--config FILE])\n"
+    "      load the config and its lists: errors as file:line (exit 2), then warnings\n"
     "  run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n"
     "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
     "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
@@ -50,7 +54,7 @@ int main(int argc, char** argv) {
   if (cmd == "replay") return vigie::ReplayCommand(args);
   if (cmd == "lookup") return vigie::LookupCommand(args);
   if (cmd == "lists") return vigie::ListsCommand(args);
-  if (cmd == "check-config") return vigie::CheckConfigCommand(args);
+  if (cmd == "check" || cmd == "check-config") return vigie::CheckConfigCommand(args);
   if (cmd == "run") return vigie::RunCommand(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(vigie::kUsage, stdout);

@@ -26,7 +26,7 @@ void AppendJsonTimestamp(uint64_t us, std::string* out) {
                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(us % 1'000'000));
 }
 
-std::string RuleSource(const RuleMatch& m) { return absl::StrCat(m.rule->file, ":", m.rule->line); }
+std::string RuleSource(const RuleMatch& m) { return m.rule->source(); }
 
 void FormatDecision(const Decision& d, const Policy& policy, std::string* out) {
   JsonWriter w(out);

@@ -34,7 +34,8 @@ void FormatDecision(const Decision& d, const Policy& policy, std::string* out);
 // "2026-11-23T14:53:57.146580Z" (RFC 3339, UTC, microseconds), with quotes.
 void AppendJsonTimestamp(uint64_t us, std::string* out);
 
-// The rule's provenance: "file:line".
+// The rule's provenance: "tiktok.list:42", the list file relative to the
+// lists dir and its line (Rule::source()).
 std::string RuleSource(const RuleMatch& m);
 
 // Writes JSON lines to a FILE (a file or standard output).

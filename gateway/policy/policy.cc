@@ -65,6 +65,14 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Build(Config config) {
     p->app_action_[id] = action_line.first;
     p->app_has_policy_[id] = true;
   }
+  for (size_t id = 0; id < m.app_count(); ++id) {
+    if (p->app_has_policy_[id]) continue;
+    // Its rules would still win as the most specific match and allow the
+    // names they cover, un-blocking them: refuse it.
+    return absl::InvalidArgumentError(absl::StrCat(
+        config.path, ":", config.lists_dir_line, ": [lists] dir: ", m.app_name(static_cast<AppId>(id)),
+        ".list is in no [[policy]]: add the app to a [[policy]] (action block, log or allow) or remove the file"));
+  }
   for (const ExceptionRule& x : config.exceptions) {
     std::vector<AppId> ids;
     for (const std::string& app : x.apps) {

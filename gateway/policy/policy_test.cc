@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "gateway/policy/policy_test_util.h"
 #include "lists/domain.h"
 
 namespace vigie {
@@ -16,29 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-// A temporary directory with a config file and a lists/ directory.
-class TempSetup {
- public:
-  explicit TempSetup(const std::string& name) {
-    dir_ = fs::path(::testing::TempDir()) / ("vigie_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "lists");
-  }
-  ~TempSetup() { fs::remove_all(dir_); }
-  void List(const std::string& app, const std::string& text) const {
-    std::ofstream(dir_ / "lists" / (app + ".list")) << text;
-  }
-  std::string Config(const std::string& text) const {
-    fs::path p = dir_ / "vigie.toml";
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  const fs::path& dir() const { return dir_; }
-
- private:
-  fs::path dir_;
-};
 
 constexpr uint64_t k2025 = 1748736000ull * 1'000'000;  // 2025-06-01T00:00:00Z
 constexpr uint64_t k2031 = 1924992000ull * 1'000'000;  // 2031-01-01T00:00:00Z
@@ -104,7 +82,6 @@ class PolicyTest : public ::testing::Test {
     setup_.List("blockedcom", "blocked.com\n");
     setup_.List("mailallow", "mail.blocked.com\n");      // more specific allow
     setup_.List("facebook", "facebook.com\n");
-    setup_.List("unpoliced", "neutral.com\n");           // a list no policy names
     auto c = LoadConfig(setup_.Config(kConfig));
     ASSERT_TRUE(c.ok()) << c.status();
     auto p = Policy::Build(*std::move(c));
@@ -158,7 +135,6 @@ TEST_F(PolicyTest, PerAppActions) {
       {"x.com", Action::kBlock, Reason::kList, "twitter"},
       {"www.facebook.com", Action::kLog, Reason::kList, "facebook"},
       {"olvid.io", Action::kAllow, Reason::kAllowlist, "olvid"},
-      {"neutral.com", Action::kAllow, Reason::kList, "unpoliced"},
       {"example.com", Action::kAllow, Reason::kNoMatch, "-"},
   };
   for (const Case& c : cases) {
@@ -170,8 +146,6 @@ TEST_F(PolicyTest, PerAppActions) {
   AppId id;
   ASSERT_TRUE(policy_->matcher().FindApp("tiktok", &id));
   EXPECT_EQ(policy_->app_action(id), Action::kBlock);  // first policy wins over the later "log"
-  ASSERT_TRUE(policy_->matcher().FindApp("unpoliced", &id));
-  EXPECT_FALSE(policy_->app_has_policy(id));
 }
 
 TEST_F(PolicyTest, AllowListBeatsBlockAtEqualSpecificity) {
@@ -292,7 +266,7 @@ TEST(PolicyBuildTest, ExceptionNamingAppWithoutListNamesConfigLine) {
   s.List("tiktok", "tiktok.com\n");
   std::string path = s.Config(
       "[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"lists\"\n\n[[exception]]\nid = \"x\"\n"
-      "apps = [\"nope\"]\n");
+      "apps = [\"nope\"]\n[[policy]]\napps = [\"tiktok\"]\naction = \"block\"\n");
   auto p = Policy::Build(*LoadConfig(path));
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(std::string(p.status().message()), HasSubstr(path + ":6: "));

@@ -61,7 +61,7 @@ REASONS = {"list", "exception", "allowlist", "no-match", "unmanaged", "malformed
 PROTOS = {"dns", "tls", "quic", "http", "ip"}
 RANK = {"allow": 0, "log": 1, "block": 2}
 DEFAULT_POLICIES = [
-    (gt.BLOCK_APPS, "block"), (gt.ALLOW_APPS, "allow"), (["doh", "canary"], "block"),
+    (gt.BLOCK_APPS, "block"), (gt.ALLOW_APPS, "allow"), (gt.RESOLVER_APPS, "block"),
     (gt.LOG_APPS, "log")]
 
 

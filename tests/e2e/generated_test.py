@@ -62,6 +62,9 @@ BLOCK_APPS = ["tiktok", "twitter", "instagram", "netflix", "candycrush", "dating
               "whatsapp", "telegram", "signal", "snapchat"]
 ALLOW_APPS = ["olvid", "tchap", "wimi"]
 LOG_APPS = ["facebook"]
+# Encrypted-DNS resolvers and canary domains, blocked as in deploy/vigie.toml
+# (every list must be in a [[policy]]).
+RESOLVER_APPS = ["doh", "canary"]
 MANAGED = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
 
 
@@ -385,6 +388,10 @@ action = "block"
 [[policy]]
 apps = {q(ALLOW_APPS)}
 action = "allow"
+
+[[policy]]
+apps = {q(RESOLVER_APPS)}
+action = "block"
 
 [[policy]]
 apps = {q(LOG_APPS)}
