@@ -1,11 +1,14 @@
+// SHA-1 through the low-level interface: a stack context, no allocation (see
+// community_id.h). Deprecated in OpenSSL 3.0 but kept, like classifiers/quic.cc.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "gateway/output/community_id.h"
 
 #include <cstring>
 #include <utility>
 
 #include <openssl/evp.h>
-
-#include "absl/status/status.h"
+#include <openssl/sha.h>
 
 namespace vigie {
 namespace {
@@ -59,45 +62,9 @@ IcmpPorts CommunityIdIcmpPorts(bool v6, uint8_t type, uint8_t code) {
   return {type, static_cast<uint16_t>(counter), false};
 }
 
-absl::StatusOr<CommunityIdHasher> CommunityIdHasher::Create(uint16_t seed) {
-  EVP_MD* md = EVP_MD_fetch(nullptr, "SHA1", nullptr);
-  if (md == nullptr) return absl::InternalError("community_id: OpenSSL has no SHA-1");
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (ctx == nullptr) {
-    EVP_MD_free(md);
-    return absl::ResourceExhaustedError("community_id: cannot allocate a digest context");
-  }
-  return CommunityIdHasher(seed, ctx, md);
-}
-
-CommunityIdHasher::CommunityIdHasher(uint16_t seed, evp_md_ctx_st* ctx, evp_md_st* md)
-    : seed_(seed), ctx_(ctx), md_(md) {}
-
-CommunityIdHasher::CommunityIdHasher(CommunityIdHasher&& o) noexcept
-    : seed_(o.seed_), ctx_(std::exchange(o.ctx_, nullptr)), md_(std::exchange(o.md_, nullptr)) {}
-
-CommunityIdHasher& CommunityIdHasher::operator=(CommunityIdHasher&& o) noexcept {
-  if (this != &o) {
-    Reset();
-    seed_ = o.seed_;
-    ctx_ = std::exchange(o.ctx_, nullptr);
-    md_ = std::exchange(o.md_, nullptr);
-  }
-  return *this;
-}
-
-CommunityIdHasher::~CommunityIdHasher() { Reset(); }
-
-void CommunityIdHasher::Reset() {
-  EVP_MD_CTX_free(ctx_);
-  EVP_MD_free(md_);
-  ctx_ = nullptr;
-  md_ = nullptr;
-}
-
-std::string_view CommunityIdHasher::Compute(const CommunityIdTuple& t, CommunityIdBuffer* out) {
+std::string_view CommunityIdHasher::Compute(const CommunityIdTuple& t, CommunityIdBuffer* out) const {
   (*out)[0] = '\0';
-  if ((t.family != 4 && t.family != 6) || ctx_ == nullptr) return {};
+  if (t.family != 4 && t.family != 6) return {};
   const size_t alen = t.family == 4 ? 4 : 16;
 
   uint16_t sport = t.src_port, dport = t.dst_port;
@@ -133,12 +100,10 @@ std::string_view CommunityIdHasher::Compute(const CommunityIdTuple& t, Community
     n += 4;
   }
 
-  uint8_t digest[EVP_MAX_MD_SIZE];
-  unsigned int dlen = 0;
-  if (EVP_DigestInit_ex(ctx_, md_, nullptr) != 1 || EVP_DigestUpdate(ctx_, in, n) != 1 ||
-      EVP_DigestFinal_ex(ctx_, digest, &dlen) != 1 || dlen != kSha1Length) {
-    return {};
-  }
+  static_assert(SHA_DIGEST_LENGTH == kSha1Length);
+  uint8_t digest[kSha1Length];
+  SHA_CTX ctx;
+  if (SHA1_Init(&ctx) != 1 || SHA1_Update(&ctx, in, n) != 1 || SHA1_Final(digest, &ctx) != 1) return {};
   char* p = out->data();
   p[0] = '1';
   p[1] = ':';

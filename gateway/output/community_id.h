@@ -11,24 +11,21 @@
 //   Any other protocol number: addresses and protocol only (no ports).
 // Compute the value on the innermost IP header, as Zeek and tshark do.
 //
-// Ownership and cost: a CommunityIdHasher owns one OpenSSL digest context
-// (and the fetched SHA-1), reused for every call: Compute() allocates nothing
-// and writes into the caller's fixed CommunityIdBuffer.
-// Thread safety: one hasher per worker thread; Compute() mutates the context.
+// Cost: SHA-1 through OpenSSL's low-level SHA1_Init/Update/Final on a stack
+// SHA_CTX, as classifiers/quic.cc does for SHA-256: OpenSSL 3.0's EVP_MD_CTX
+// frees and re-creates its provider context on every EVP_DigestInit_ex (one
+// malloc per call, measured), so a reused EVP context is not allocation-free.
+// Compute() allocates nothing (community_id_test counts OpenSSL's
+// allocations) and writes into the caller's fixed CommunityIdBuffer.
+// Thread safety: a hasher is an immutable value; Compute() is const and safe
+// from any number of threads.
 #ifndef VIGIE_GATEWAY_OUTPUT_COMMUNITY_ID_H_
 #define VIGIE_GATEWAY_OUTPUT_COMMUNITY_ID_H_
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string_view>
-
-#include "absl/status/statusor.h"
-
-// OpenSSL types, so that the header does not pull in <openssl/evp.h>.
-struct evp_md_ctx_st;
-struct evp_md_st;
 
 namespace vigie {
 
@@ -59,26 +56,18 @@ struct CommunityIdTuple {
 class CommunityIdHasher {
  public:
   // `seed`: the spec's seed (default 0; Suricata `community-id-seed`, Zeek
-  // `CommunityID::seed`). Fails only if OpenSSL has no SHA-1 or no memory.
-  static absl::StatusOr<CommunityIdHasher> Create(uint16_t seed = 0);
-
-  CommunityIdHasher(CommunityIdHasher&&) noexcept;
-  CommunityIdHasher& operator=(CommunityIdHasher&&) noexcept;
-  ~CommunityIdHasher();
+  // `CommunityID::seed`).
+  explicit CommunityIdHasher(uint16_t seed = 0) : seed_(seed) {}
 
   // Writes "1:<base64>" (kCommunityIdLength chars, NUL-terminated) into
   // `out` and returns a view of it; returns an empty view (and `out` holds
-  // "") when the family is neither 4 nor 6 or the digest fails.
-  std::string_view Compute(const CommunityIdTuple& t, CommunityIdBuffer* out);
+  // "") when the family is neither 4 nor 6.
+  std::string_view Compute(const CommunityIdTuple& t, CommunityIdBuffer* out) const;
 
   uint16_t seed() const { return seed_; }
 
  private:
-  CommunityIdHasher(uint16_t seed, evp_md_ctx_st* ctx, evp_md_st* md);
-  void Reset();
   uint16_t seed_ = 0;
-  evp_md_ctx_st* ctx_ = nullptr;
-  evp_md_st* md_ = nullptr;
 };
 
 // The ICMP "ports" of the spec: {type, counter-type} for request/reply types,

@@ -70,7 +70,10 @@ def main():
         if data and not data.endswith(b"\n"):
             print(f"{path}: last line has no newline")
             failures += 1
-        for n, raw in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n"), 1):
+        rows = data.split(b"\n") if data else []
+        if data.endswith(b"\n"):
+            rows.pop()
+        for n, raw in enumerate(rows, 1):
             lines += 1
             error = None
             try:
