@@ -76,8 +76,10 @@ struct EveAlert {
   uint32_t severity = 3;       // 1 (high) .. 3 (low), Suricata's priority
 };
 
-// Vigie-only fields, written as arrays of strings in alert.metadata (the
-// schema allows any property there). Empty fields are left out.
+// Vigie-only fields, written as one-string arrays in alert.metadata (the
+// schema allows any property there, Suricata writes rule metadata the same
+// way) under the keys app, list, rule, reason, vigie_action, exception_id,
+// exception_ticket, exception_reason. Empty fields are left out.
 struct EveVigieMetadata {
   std::string_view app;               // app name ("tiktok")
   std::string_view list;              // list file name
