@@ -187,26 +187,35 @@ void AppendSignature(const EveEvent& e, std::string* out) {
 }
 
 void AppendMetadata(const EveVigieMetadata& m, std::string* out) {
-  const std::pair<std::string_view, std::string_view> fields[] = {
-      {"app", m.app},
-      {"list", m.list},
-      {"rule", m.rule},
-      {"reason", m.reason},
-      {"vigie_action", m.action},
-      {"exception_id", m.exception_id},
-      {"exception_ticket", m.exception_ticket},
-      {"exception_reason", m.exception_reason},
-  };
   bool first = true;
-  for (const auto& [key, value] : fields) {
-    if (value.empty()) continue;
+  const auto open_key = [&](std::string_view key) {
     out->append(first ? ",\"metadata\":{\"" : ",\"");
     first = false;
     out->append(key);
     out->append("\":[");
+  };
+  const auto field = [&](std::string_view key, std::string_view value) {
+    if (value.empty()) return;
+    open_key(key);
     AppendEveString(value, out);
     out->push_back(']');
+  };
+  field("app", m.app);
+  field("list", m.list);
+  if (!m.rule_file.empty()) {
+    open_key("rule");
+    out->push_back('"');
+    AppendBody(m.rule_file, out);
+    out->push_back(':');
+    absl::StrAppend(out, m.rule_line);
+    out->append("\"]");
   }
+  field("rule_entry", m.rule_entry);
+  field("reason", m.reason);
+  field("vigie_action", m.action);
+  field("exception_id", m.exception_id);
+  field("exception_ticket", m.exception_ticket);
+  field("exception_reason", m.exception_reason);
   if (!first) out->push_back('}');
 }
 

@@ -78,12 +78,14 @@ struct EveAlert {
 
 // Vigie-only fields, written as one-string arrays in alert.metadata (the
 // schema allows any property there, Suricata writes rule metadata the same
-// way) under the keys app, list, rule, reason, vigie_action, exception_id,
-// exception_ticket, exception_reason. Empty fields are left out.
+// way) under the keys app, list, rule, rule_entry, reason, vigie_action,
+// exception_id, exception_ticket, exception_reason. Empty fields are left out.
 struct EveVigieMetadata {
   std::string_view app;               // app name ("tiktok")
-  std::string_view list;              // list file name
-  std::string_view rule;              // "lists/apps/tiktok.list:12"
+  std::string_view list;              // the list kind, as in the Vigie log: "block" / "allow"
+  std::string_view rule_file;         // the rule's list file; empty: no rule
+  uint32_t rule_line = 0;             // 1-based; written as "rule": ["FILE:LINE"]
+  std::string_view rule_entry;        // the entry as written ("tiktok.com", "full:x.y")
   std::string_view reason;            // ReasonName ("list", "no-sni", ...)
   std::string_view action;            // Vigie's action (allow / log / block)
   std::string_view exception_id;      // the exception applied

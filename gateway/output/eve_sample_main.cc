@@ -123,8 +123,10 @@ int Main(int argc, char** argv) {
         e.alert.severity = e.alert.blocked ? 1 : 3;
         e.vigie.app = n % 4 == 0 ? std::string_view() : std::string_view("tiktok");
         e.vigie.reason = n % 4 == 0 ? "no-match" : "list";
-        e.vigie.list = "tiktok.list";
-        e.vigie.rule = "lists/apps/tiktok.list:12";
+        e.vigie.list = "block";
+        e.vigie.rule_file = n % 5 == 0 ? std::string_view(name) : std::string_view("lists/apps/tiktok.list");
+        e.vigie.rule_line = static_cast<uint32_t>(n);
+        e.vigie.rule_entry = n % 5 == 0 ? std::string_view(name) : std::string_view("tiktok.com");
         e.vigie.action = e.alert.blocked ? "block" : "log";
         if (n % 3 == 0) {
           e.vigie.exception_id = name;  // hostile text in metadata too

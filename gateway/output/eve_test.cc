@@ -57,8 +57,10 @@ EveEvent DnsEvent(const EveDnsQuery* q) {
   e.alert.category = kEveCategoryPolicyViolation;
   e.alert.severity = 1;
   e.vigie.app = "tiktok";
-  e.vigie.list = "tiktok.list";
-  e.vigie.rule = "lists/apps/tiktok.list:12";
+  e.vigie.list = "block";
+  e.vigie.rule_file = "lists/apps/tiktok.list";
+  e.vigie.rule_line = 12;
+  e.vigie.rule_entry = "tiktok.com";
   e.vigie.reason = "list";
   e.vigie.action = "block";
   e.app_proto = EveAppProto::kDns;
@@ -78,8 +80,8 @@ TEST(eve, DnsAlertLine) {
             "\"direction\":\"to_server\",\"alert\":{\"action\":\"blocked\",\"gid\":1,"
             "\"signature_id\":4123736301,\"rev\":1,\"signature\":\"VIGIE POLICY tiktok list\","
             "\"category\":\"Potential Corporate Privacy Violation\",\"severity\":1,"
-            "\"metadata\":{\"app\":[\"tiktok\"],\"list\":[\"tiktok.list\"],"
-            "\"rule\":[\"lists/apps/tiktok.list:12\"],\"reason\":[\"list\"],\"vigie_action\":[\"block\"]}},"
+            "\"metadata\":{\"app\":[\"tiktok\"],\"list\":[\"block\"],"
+            "\"rule\":[\"lists/apps/tiktok.list:12\"],\"rule_entry\":[\"tiktok.com\"],\"reason\":[\"list\"],\"vigie_action\":[\"block\"]}},"
             "\"app_proto\":\"dns\",\"dns\":{\"version\":3,\"type\":\"request\",\"id\":4242,"
             "\"queries\":[{\"rrname\":\"www.tiktok.com\",\"rrtype\":\"A\"}]}}\n");
 }
