@@ -109,7 +109,7 @@ struct EveEvent {
   EveAppProto app_proto = EveAppProto::kNone;
   // dns
   int32_t dns_id = -1;           // the query's id; -1: left out
-  absl::Span<const EveDnsQuery> dns_queries;  // at least one for app_proto dns
+  absl::Span<const EveDnsQuery> dns_queries;  // the question(s); empty: no "queries" key
   // tls / quic / http: the name
   std::string_view sni;          // tls.sni, quic.sni
   std::string_view hostname;     // http.hostname
