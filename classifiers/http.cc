@@ -376,7 +376,6 @@ HttpParseResult ParseHttpRequest(absl::Span<const uint8_t> stream, HttpRequestIn
   report_host();
   if (has_target_host) add_host(target_host.host);
 
-  bool duplicate_host = false;
   bool have_cl = false, seen_cl = false, seen_te = false, last_chunked = false, chunked_not_last = false;
   uint8_t flags = 0;
 
@@ -408,9 +407,19 @@ HttpParseResult ParseHttpRequest(absl::Span<const uint8_t> stream, HttpRequestIn
       }
       out->framing_flags = flags;
       out->framing_ambiguous = flags != 0;
-      if (duplicate_host) return Bad(HttpMalformed::kDuplicateHost);
       if (version_minor >= 1 && !out->has_host_header) return Bad(HttpMalformed::kNoHost);
       return Ok();
+    }
+    // A second Host field is judged at its colon (RFC 9112 §3.2: servers MUST
+    // answer 400, and nginx, Apache and Go do, then close: nothing after it is
+    // served, so the walk of the connection can stop here).
+    if (out->has_host_header) {
+      size_t n = pos;
+      while (n < text.size() && IsTchar(text[n])) ++n;
+      if (n < text.size() && text[n] == ':' && EqualsIgnoreCase(text.substr(pos, n - pos), "host")) {
+        out->host_ambiguous = true;
+        return Bad(HttpMalformed::kDuplicateHost);
+      }
     }
     // The line's extent first: a line is judged only once it is whole.
     size_t k = pos;
@@ -456,13 +465,6 @@ HttpParseResult ParseHttpRequest(absl::Span<const uint8_t> stream, HttpRequestIn
     if (EqualsIgnoreCase(name, "host")) {
       HostPort hp;
       if (!SplitHostPort(value, &hp)) return Bad(HttpMalformed::kBadHeader);
-      if (out->has_host_header) {
-        // RFC 9112 §3.2: MUST reject; a server that does not may read either.
-        duplicate_host = true;
-        out->host_ambiguous = true;
-        if (!hp.host.empty()) add_host(hp.host);
-        continue;
-      }
       header_host = hp;
       out->host_header = value;
       out->has_host_header = true;

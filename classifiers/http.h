@@ -42,7 +42,8 @@
 //     on exactly these (request smuggling), so a caller walking the requests of a
 //     connection must treat the rest of the stream as uninspectable.
 //   Hosts (host_names): every host a server may take for this request: the target's
-//     authority, the Host field, a second Host field, an ignored "Host :" line. Two
+//     authority, the Host field, an ignored "Host :" line (a second Host field is
+//     kDuplicateHost, below). Two
 //     different names (case-insensitive) set host_ambiguous; the caller decides each
 //     and keeps the strictest.
 //
@@ -69,9 +70,11 @@
 //                kTooLarge: no end of head within the first kMaxHttpHeaderBytes.
 //                kBadRequestLine, kBadHeader: see above.
 //                kDuplicateHost: a second Host field (RFC 9112 §3.2 MUST reject; a
-//                request smuggling signal). Reported at the end of the head, with
-//                every field filled (header_bytes, framing, both names in
-//                host_names); host/port come from the first Host (or the target).
+//                request smuggling signal). Reported as soon as its name and colon
+//                are read (servers answer 400 and close, so nothing after it is
+//                served; header_bytes and framing are then unknown, 0);
+//                host/port are still filled from the first Host (or the target),
+//                and host_ambiguous is set.
 //                kNoHost: an HTTP/1.1 (or later 1.x) head without a Host field
 //                (RFC 9112 §3.2), reported at the end of the head; host is still
 //                filled from the target when it has one. HTTP/1.0 without Host is
@@ -159,7 +162,7 @@ struct HttpRequestInfo {
   bool has_host_header;
   uint8_t version_minor;         // x of HTTP/1.x
   size_t header_bytes;           // bytes of the stream the head took, leading empty lines included: the body
-                                 // (or next request) starts here (kOk, kNoHost, kDuplicateHost)
+                                 // (or next request) starts here (kOk and kNoHost only)
   size_t leading_bytes;          // CR/LF bytes skipped before the request-line
   uint16_t ignored_lines;        // field lines ignored as invalid (saturates)
   // Every host reading (see "Hosts" above); host_names[0] is `host` when it is non-empty.
