@@ -165,7 +165,8 @@ struct HttpRequestInfo {
                                  // (or next request) starts here (kOk and kNoHost only)
   size_t leading_bytes;          // CR/LF bytes skipped before the request-line
   uint16_t ignored_lines;        // field lines ignored as invalid (saturates)
-  // Every host reading (see "Hosts" above); host_names[0] is `host` when it is non-empty.
+  // Every host reading (see "Hosts" above) in the order found, `host` among them when
+  // non-empty; distinct case-insensitively.
   std::string_view host_names[kMaxHttpHostNames];
   uint8_t host_count;
   bool host_ambiguous;           // two different names, or a Host a server might read besides `host`

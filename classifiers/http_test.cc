@@ -644,6 +644,16 @@ TEST(HttpTest, HostLikeIgnoredLineIsAnAmbiguity) {
   EXPECT_TRUE(info.host_ambiguous);
 }
 
+TEST(HttpTest, HostLikeIgnoredLineBeforeTheHost) {
+  const Bytes buf = Copy("GET / HTTP/1.1\r\nHost\t: www.tiktok.com\r\nHost: allowed.example\r\n\r\n");
+  const HttpRequestInfo info = ParseOk(buf);
+  EXPECT_EQ(info.host, "allowed.example");
+  ASSERT_EQ(info.host_count, 2);
+  EXPECT_EQ(info.host_names[0], "www.tiktok.com");
+  EXPECT_EQ(info.host_names[1], "allowed.example");
+  EXPECT_TRUE(info.host_ambiguous);
+}
+
 TEST(HttpTest, AbsoluteFormAndDifferentHostAreBothReported) {
   const Bytes buf5 = Copy("GET http://www.tiktok.com/ HTTP/1.1\r\nHost: allowed.example:80\r\n\r\n");
   const HttpRequestInfo info = ParseOk(buf5);
