@@ -177,19 +177,30 @@ DnsParseResult ParseDnsMessage(absl::Span<const uint8_t> msg, DnsMessageInfo* ou
   return {ParseStatus::kOk, DnsMalformed::kNone};
 }
 
+namespace {
+
+constexpr bool IsQueryClass(uint16_t qclass) {
+  return qclass == 1 || qclass == 3 || qclass == 255 || qclass == 0x8001;  // IN, CH, ANY, IN + QU bit (mDNS)
+}
+
+constexpr bool IsPlausibleQueryHeader(const Header& h) {
+  return !IsResponse(h.flags) && Opcode(h.flags) == 0 && h.qdcount >= 1 && h.qdcount <= kDnsMaxPlausibleQuestions &&
+         h.ancount == 0 && h.nscount == 0 && h.arcount <= 1;
+}
+
+}  // namespace
+
 bool LooksLikeDnsQuery(absl::Span<const uint8_t> msg) {
   if (msg.size() < kDnsHeaderBytes) return false;
   ByteReader r(msg);
   const Header h = ReadHeader(&r);
-  if (IsResponse(h.flags) || Opcode(h.flags) != 0) return false;
-  if (h.qdcount < 1 || h.qdcount > 4) return false;
-  if (h.ancount != 0 || h.nscount != 0 || h.arcount > 1) return false;
+  if (!IsPlausibleQueryHeader(h)) return false;
 
   size_t pos = r.offset();
   for (uint16_t i = 0; i < h.qdcount; ++i) {
     uint16_t qtype = 0, qclass = 0;
     if (ReadQuestion(msg, &pos, nullptr, &qtype, &qclass) != DnsMalformed::kNone) return false;
-    if (qclass != 1 && qclass != 3 && qclass != 255 && qclass != 0x8001) return false;
+    if (!IsQueryClass(qclass)) return false;
   }
   if (h.arcount == 0) return pos == msg.size();
 
@@ -204,6 +215,43 @@ bool LooksLikeDnsQuery(absl::Span<const uint8_t> msg) {
   opt.ReadPrefixed16();
   return opt.ok() && opt.empty();
 }
+
+ParseStatus SniffDnsTcpQuery(absl::Span<const uint8_t> stream) {
+  ByteReader r(stream);
+  const uint16_t len = r.ReadU16();
+  if (!r.ok()) return ParseStatus::kNeedMore;
+  if (len < kDnsHeaderBytes + kDnsMinQuestionBytes) return ParseStatus::kMalformed;
+  // The message as far as it has arrived (a prefix of the declared length).
+  const absl::Span<const uint8_t> msg = r.ReadBytes(std::min<size_t>(len, r.remaining()));
+  // Header fields, each judged as soon as its bytes are there.
+  ByteReader hr(msg);
+  Header h{};
+  h.id = hr.ReadU16();
+  // QR and opcode are in the first flags byte.
+  if (hr.ok() && hr.remaining() >= 1 && (hr.PeekU8() & 0xF8) != 0) return ParseStatus::kMalformed;
+  h.flags = hr.ReadU16();
+  h.qdcount = hr.ReadU16();
+  if (hr.ok() && (h.qdcount < 1 || h.qdcount > kDnsMaxPlausibleQuestions)) return ParseStatus::kMalformed;
+  h.ancount = hr.ReadU16();
+  if (hr.ok() && h.ancount != 0) return ParseStatus::kMalformed;
+  h.nscount = hr.ReadU16();
+  if (hr.ok() && h.nscount != 0) return ParseStatus::kMalformed;
+  h.arcount = hr.ReadU16();
+  if (hr.ok() && h.arcount > 1) return ParseStatus::kMalformed;
+  if (!hr.ok()) return ParseStatus::kNeedMore;
+  // The first question, parsed over the bytes so far: a name cut short may
+  // still complete, any other fault cannot.
+  size_t pos = kDnsHeaderBytes;
+  uint16_t qtype = 0, qclass = 0;
+  const DnsMalformed e = ReadQuestion(msg, &pos, nullptr, &qtype, &qclass);
+  if (e == DnsMalformed::kTruncatedName || e == DnsMalformed::kTruncatedQuestion) {
+    return msg.size() < len ? ParseStatus::kNeedMore : ParseStatus::kMalformed;
+  }
+  if (e != DnsMalformed::kNone || !IsQueryClass(qclass)) return ParseStatus::kMalformed;
+  return ParseStatus::kOk;
+}
+
+bool LooksLikeDnsTcpQuery(absl::Span<const uint8_t> stream) { return SniffDnsTcpQuery(stream) == ParseStatus::kOk; }
 
 DnsTcpFrame ReadDnsTcpFrame(absl::Span<const uint8_t> stream) {
   ByteReader r(stream);

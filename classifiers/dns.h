@@ -47,6 +47,8 @@ inline constexpr size_t kDnsMaxLabel = 63;
 inline constexpr int kDnsMaxPointerHops = 16;       // compression: backward-only pointers, hop cap
 
 inline constexpr uint16_t kDnsTypeOpt = 41;         // RFC 6891 §6.1.1 OPT pseudo-RR
+inline constexpr uint16_t kDnsMaxPlausibleQuestions = 4;  // query shape tests: real queries carry 1
+inline constexpr size_t kDnsMinQuestionBytes = 5;   // root name (1) + QTYPE (2) + QCLASS (2)
 
 struct DnsQuestion {
   char name[kDnsMaxNameText + 1];  // labels joined by '.', bytes as on the wire, NUL-terminated; root = ""
@@ -97,11 +99,26 @@ struct DnsParseResult {
 DnsParseResult ParseDnsMessage(absl::Span<const uint8_t> msg, DnsMessageInfo* out);
 
 // Strict shape test for DNS queries on non-standard ports (DNS tunnelled to a
-// resolver on 443/8443/...): QR=0, opcode 0, qdcount 1..4, ancount 0, nscount 0,
+// resolver on 443/8443/...): QR=0, opcode 0, qdcount 1..kDnsMaxPlausibleQuestions, ancount 0, nscount 0,
 // arcount <= 1, every question parses, qclass in {1 (IN), 3, 255, 0x8001}, and the
 // question section (plus at most one OPT RR of type 41 with root owner, when
 // arcount==1) ends exactly at the end of the message.
 bool LooksLikeDnsQuery(absl::Span<const uint8_t> msg);
+
+// DNS over TCP by content, on any port (RFC 1035 §4.2.2 / RFC 7766): `stream` is
+// the client->server bytes from the start of the connection. kOk iff they start
+// with a 2-byte length >= 12 + kDnsMinQuestionBytes, a query header (QR=0, opcode
+// 0, qdcount 1..kDnsMaxPlausibleQuestions, ancount 0, nscount 0, arcount <= 1) and
+// a first question that parses (no forward/loop pointers, sane labels) with a
+// query class (IN, CH, ANY, IN|QU) inside the declared length. kNeedMore while
+// the bytes so far are a consistent prefix of such a start; kMalformed as soon as
+// they cannot be. The verdict depends only on the header and first question, so
+// it is the same however the stream is cut (the rest of the message is not
+// examined; parse each message with ReadDnsTcpFrame + ParseDnsMessage).
+// Pure, no allocation.
+ParseStatus SniffDnsTcpQuery(absl::Span<const uint8_t> stream);
+// SniffDnsTcpQuery(stream) == kOk.
+bool LooksLikeDnsTcpQuery(absl::Span<const uint8_t> stream);
 
 // DNS over TCP (RFC 1035 §4.2.2 / RFC 7766): 2-byte length prefix. Returns kOk with
 // *msg = the message bytes (a view into `stream`) and consumed = 2+len when whole,

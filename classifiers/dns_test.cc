@@ -459,3 +459,66 @@ TEST(DnsTest, RandomMutationsNeverCrash) {
 
 }  // namespace
 }  // namespace vigie
+
+namespace vigie {
+namespace {
+
+using testing::Bytes;
+
+ParseStatus Sniff(const Bytes& b) { return SniffDnsTcpQuery(b); }
+
+// DNS over TCP recognised by content, whatever the port: the verdict is reached
+// from the header and first question, and every cut of the stream agrees.
+TEST(DnsTcpSniffTest, DnsTcpQueryByContent) {
+  const Bytes plain = testing::DnsTcpFramed(testing::BuildDnsQuery("www.tiktok.com", 1));
+  const Bytes edns = testing::DnsTcpFramed(testing::BuildDnsQuery("example.org", 65, true));
+  for (const Bytes& stream : {plain, edns}) {
+    EXPECT_TRUE(LooksLikeDnsTcpQuery(stream));
+    // Two pipelined queries: still the first decides.
+    Bytes two = stream;
+    two.insert(two.end(), stream.begin(), stream.end());
+    EXPECT_TRUE(LooksLikeDnsTcpQuery(two));
+    // The first question ends 2 + 12 + name + 4 bytes in: before that, need more.
+    const size_t verdict_at = stream.size() - (stream == edns ? 11 : 0);
+    for (size_t k = 0; k < stream.size(); ++k) {
+      const Bytes cut(stream.begin(), stream.begin() + k);
+      EXPECT_EQ(Sniff(cut), k < verdict_at ? ParseStatus::kNeedMore : ParseStatus::kOk) << k;
+    }
+  }
+}
+
+TEST(DnsTcpSniffTest, NotDnsTcpQueries) {
+  const Bytes query = testing::BuildDnsQuery("www.tiktok.com", 1);
+  auto framed_with = [&](size_t byte, uint8_t value) {
+    Bytes m = query;
+    m[byte] = value;
+    return testing::DnsTcpFramed(m);
+  };
+  EXPECT_EQ(Sniff(framed_with(2, 0x81)), ParseStatus::kMalformed);  // QR=1: a response
+  EXPECT_EQ(Sniff(framed_with(2, 0x28)), ParseStatus::kMalformed);  // opcode 5 (UPDATE)
+  EXPECT_EQ(Sniff(framed_with(5, 0)), ParseStatus::kMalformed);     // qdcount 0
+  EXPECT_EQ(Sniff(framed_with(5, 5)), ParseStatus::kMalformed);     // qdcount 5
+  EXPECT_EQ(Sniff(framed_with(7, 1)), ParseStatus::kMalformed);     // an answer
+  EXPECT_EQ(Sniff(framed_with(9, 1)), ParseStatus::kMalformed);     // an authority RR
+  EXPECT_EQ(Sniff(framed_with(11, 2)), ParseStatus::kMalformed);    // two additional RRs
+  EXPECT_EQ(Sniff(framed_with(12, 0xc0)), ParseStatus::kMalformed); // a pointer at the first label (forward/self)
+  EXPECT_EQ(Sniff(framed_with(12, 0x40)), ParseStatus::kMalformed); // reserved label type
+  EXPECT_EQ(Sniff(framed_with(query.size() - 1, 7)), ParseStatus::kMalformed);  // qclass 7
+  // Judged from the flags bytes alone.
+  EXPECT_EQ(Sniff(testing::FromHex("00 20 12 34 81")), ParseStatus::kMalformed);
+  // Declared length too short for a header and a question; a question that
+  // overruns the declared length.
+  EXPECT_EQ(Sniff(testing::FromHex("00 10")), ParseStatus::kMalformed);
+  Bytes overrun = testing::DnsTcpFramed(query);
+  overrun[1] = static_cast<uint8_t>(overrun[1] - 3);
+  EXPECT_EQ(Sniff(overrun), ParseStatus::kMalformed);
+  // Other protocols on the same port.
+  const std::string http = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  EXPECT_FALSE(LooksLikeDnsTcpQuery(Bytes(http.begin(), http.end())));
+  EXPECT_EQ(Sniff(testing::FromHex("16 03 01 02 00 01 00 01 fc 03 03")), ParseStatus::kMalformed);
+  EXPECT_EQ(Sniff(testing::FromHex("16")), ParseStatus::kNeedMore);
+  EXPECT_FALSE(LooksLikeDnsTcpQuery({}));
+}
+
+}  // namespace
+}  // namespace vigie

@@ -1,5 +1,6 @@
 #include "classifiers/http.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <iterator>
 #include <random>
@@ -158,16 +159,18 @@ const Case kCases[] = {
      kNoPort},
     {"host_ipv6_empty", "GET / HTTP/1.1\r\nHost: []:80\r\n\r\n", kBad, HttpMalformed::kBadHeader, "", kNoPort},
     // --- field-line faults (RFC 9112 §5) ---
-    {"obs_fold", "GET / HTTP/1.1\r\nHost: a.example\r\nX-Long: one\r\n two\r\n\r\n", kBad,
-     HttpMalformed::kBadHeader, "a.example", kNoPort},
-    {"obs_fold_tab", "GET / HTTP/1.1\r\nX-Long: one\r\n\ttwo\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadHeader,
-     "", kNoPort},
-    {"space_after_request_line", "GET / HTTP/1.1\r\n Host: a.example\r\n\r\n", kBad, HttpMalformed::kBadHeader,
-     "", kNoPort},
-    {"space_before_colon", "GET / HTTP/1.1\r\nHost : a.example\r\n\r\n", kBad, HttpMalformed::kBadHeader, "",
+    // Invalid field lines are ignored, as nginx does (ignore_invalid_headers).
+    {"obs_fold_ignored", "GET / HTTP/1.1\r\nHost: a.example\r\nX-Long: one\r\n two\r\n\r\n", kOk, kNone,
+     "a.example", kNoPort},
+    {"obs_fold_tab_ignored", "GET / HTTP/1.1\r\nX-Long: one\r\n\ttwo\r\nHost: a\r\n\r\n", kOk, kNone, "a",
      kNoPort},
-    {"no_colon", "GET / HTTP/1.1\r\nHost a.example\r\n\r\n", kBad, HttpMalformed::kBadHeader, "", kNoPort},
-    {"empty_name", "GET / HTTP/1.1\r\n: x\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadHeader, "", kNoPort},
+    {"space_after_request_line", "GET / HTTP/1.1\r\n Host: a.example\r\n\r\n", kBad, HttpMalformed::kNoHost,
+     "", kNoPort},
+    {"space_before_colon", "GET / HTTP/1.1\r\nHost : a.example\r\n\r\n", kBad, HttpMalformed::kNoHost, "",
+     kNoPort},
+    {"no_colon", "GET / HTTP/1.1\r\nHost a.example\r\n\r\n", kBad, HttpMalformed::kNoHost, "", kNoPort},
+    {"empty_name_ignored", "GET / HTTP/1.1\r\n: x\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
+    {"bad_name_ignored", "GET / HTTP/1.1\r\nX(y): z\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
     {"nul_in_value", "GET / HTTP/1.1\r\nX: a\0b\r\nHost: a\r\n\r\n"sv, kBad, HttpMalformed::kBadHeader, "",
      kNoPort},
     {"nul_in_host", "GET / HTTP/1.1\r\nHost: a\0.example\r\n\r\n"sv, kBad, HttpMalformed::kBadHeader, "",
@@ -178,21 +181,27 @@ const Case kCases[] = {
     // --- request-line faults (RFC 9112 §3) ---
     {"bare_cr_request_line", "GET / HTTP/1.1\rHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "",
      kNoPort},
-    {"double_space", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "", kNoPort},
-    {"tab_separator", "GET /\tHTTP/1.1\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "", kNoPort},
+    {"double_space", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
+    {"many_spaces", "GET    /x    HTTP/1.1\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
+    {"tab_separator", "GET /\tHTTP/1.1\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
+    {"tab_after_method", "GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
+    {"version_leading_zero", "GET / HTTP/01.1\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
+    {"version_four_digits", "GET / HTTP/1.1000\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "",
+     kNoPort},
+    {"version_no_minor", "GET / HTTP/1.\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "", kNoPort},
+    {"version_major_2", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "", kNoPort},
     {"http_0_9", "GET /\r\n", kBad, HttpMalformed::kBadRequestLine, "", kNoPort},
     {"lower_case_version", "GET / http/1.1\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "",
      kNoPort},
     {"http_2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "", kNoPort},
-    {"version_two_digits", "GET / HTTP/1.10\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "",
-     kNoPort},
-    {"space_after_version", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "",
-     kNoPort},
+    {"version_two_digits", "GET / HTTP/1.10\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
+    {"space_after_version", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
     {"del_in_target", "GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kBadRequestLine, "",
      kNoPort},
     // --- not HTTP at all ---
     {"tls_record", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"sv, kBad, HttpMalformed::kNotHttp, "", kNoPort},
-    {"leading_crlf", "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kNotHttp, "", kNoPort},
+    {"leading_crlf", "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
+    {"leading_lf_lines", "\n\n\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", kOk, kNone, "a", kNoPort},
     {"leading_space", " GET / HTTP/1.1\r\nHost: a\r\n\r\n", kBad, HttpMalformed::kNotHttp, "", kNoPort},
     {"ssh_banner", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", kBad, HttpMalformed::kNotHttp, "", kNoPort},
     {"nul_first", "\0\0\0\0"sv, kBad, HttpMalformed::kNotHttp, "", kNoPort},
@@ -422,10 +431,12 @@ TEST(HttpTest, LooksLikeHttpRequest) {
       {"GET", false},  // too short to tell
       {"", false},
       {" GET ", false},
-      {"GET\t/", false},
+      {"GET\t/", true},
+      {"\r\n\r\nGET ", true},
+      {"\r\n", false},
       {"\x16\x03\x01\x00\xa5\x01"sv, false},
       {"SSH-2.0-OpenSSH_9.2p1 Debian", false},
-      {"\r\nGET ", false},
+      {"\r\nGET ", true},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(LooksLikeHttpRequest(Copy(c.prefix)), c.want) << c.prefix;
@@ -496,6 +507,291 @@ TEST(HttpTest, MutatedRequestsAreMonotonic) {
   EXPECT_GT(verdicts[static_cast<int>(ParseStatus::kNeedMore)], 0);
   EXPECT_GT(verdicts[static_cast<int>(ParseStatus::kMalformed)], 0);
 }
+
+}  // namespace
+}  // namespace vigie
+
+namespace vigie {
+namespace {
+
+HttpRequestInfo ParseOk(const Bytes& buf, HttpMalformed want = HttpMalformed::kNone) {
+  HttpRequestInfo info;
+  const HttpParseResult r = ParseHttpRequest(buf, &info);
+  EXPECT_EQ(r.status, want == HttpMalformed::kNone ? ParseStatus::kOk : ParseStatus::kMalformed);
+  EXPECT_EQ(r.error, want) << HttpMalformedName(r.error);
+  return info;
+}
+
+TEST(HttpTest, LeadingEmptyLinesCountInHeaderBytes) {
+  const std::string_view req = "\r\n\n\r\nGET / HTTP/1.1\r\nHost: a.example\r\n\r\nNEXT";
+  const Bytes buf = Copy(req);
+  const HttpRequestInfo info = ParseOk(buf);
+  EXPECT_EQ(info.leading_bytes, 5u);
+  EXPECT_EQ(info.method, "GET");
+  EXPECT_EQ(info.header_bytes, req.size() - 4);
+  EXPECT_EQ(info.framing, HttpBodyFraming::kNone);
+  // Only empty lines so far: wait.
+  HttpRequestInfo w;
+  EXPECT_EQ(ParseHttpRequest(Copy("\r\n\r\n"), &w).status, ParseStatus::kNeedMore);
+}
+
+TEST(HttpTest, DoubleSpacesInRequestLine) {
+  const Bytes buf = Copy("GET  http://www.tiktok.com/   HTTP/1.1  \r\nHost: www.tiktok.com\r\n\r\n");
+  const HttpRequestInfo info = ParseOk(buf);
+  EXPECT_EQ(info.target, "http://www.tiktok.com/");
+  EXPECT_EQ(info.host, "www.tiktok.com");
+  EXPECT_TRUE(info.absolute_form);
+}
+
+struct FramingCase {
+  const char* name;
+  std::string_view fields;
+  HttpBodyFraming framing;
+  uint64_t length;
+  uint8_t flags;
+};
+
+const FramingCase kFraming[] = {
+    {"none", "", HttpBodyFraming::kNone, 0, 0},
+    {"content_length", "Content-Length: 12\r\n", HttpBodyFraming::kContentLength, 12, 0},
+    {"content_length_zero", "content-length:0\r\n", HttpBodyFraming::kContentLength, 0, 0},
+    {"chunked", "Transfer-Encoding: chunked\r\n", HttpBodyFraming::kChunked, 0, 0},
+    {"chunked_case", "Transfer-Encoding: gzip, CHUNKED\r\n", HttpBodyFraming::kChunked, 0, 0},
+    {"chunked_params", "Transfer-Encoding: gzip;q=1 , chunked\r\n", HttpBodyFraming::kChunked, 0, 0},
+    {"cl_and_te", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", HttpBodyFraming::kChunked, 5,
+     kHttpFramingContentLengthAndChunked},
+    {"te_and_cl", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", HttpBodyFraming::kChunked, 5,
+     kHttpFramingContentLengthAndChunked},
+    {"duplicate_cl_same", "Content-Length: 5\r\nContent-Length: 5\r\n", HttpBodyFraming::kContentLength, 5,
+     kHttpFramingDuplicateContentLength},
+    {"cl_list_same", "Content-Length: 5, 5\r\n", HttpBodyFraming::kContentLength, 5,
+     kHttpFramingDuplicateContentLength},
+    {"conflicting_cl", "Content-Length: 5\r\nContent-Length: 50\r\n", HttpBodyFraming::kUnknown, 5,
+     kHttpFramingDuplicateContentLength | kHttpFramingConflictingContentLength},
+    {"conflicting_cl_list", "Content-Length: 5, 6\r\n", HttpBodyFraming::kUnknown, 5,
+     kHttpFramingConflictingContentLength},
+    {"bad_cl_sign", "Content-Length: +5\r\n", HttpBodyFraming::kUnknown, 0, kHttpFramingBadContentLength},
+    {"bad_cl_hex", "Content-Length: 0x10\r\n", HttpBodyFraming::kUnknown, 0, kHttpFramingBadContentLength},
+    {"bad_cl_empty", "Content-Length:\r\n", HttpBodyFraming::kUnknown, 0, kHttpFramingBadContentLength},
+    {"cl_max", "Content-Length: 9223372036854775807\r\n", HttpBodyFraming::kContentLength,
+     kMaxHttpContentLength, 0},
+    {"cl_overflow", "Content-Length: 9223372036854775808\r\n", HttpBodyFraming::kUnknown, 0,
+     kHttpFramingBadContentLength},
+    {"te_not_chunked", "Transfer-Encoding: gzip\r\n", HttpBodyFraming::kUnknown, 0,
+     kHttpFramingBadTransferEncoding},
+    {"te_chunked_twice", "Transfer-Encoding: chunked, chunked\r\n", HttpBodyFraming::kChunked, 0,
+     kHttpFramingBadTransferEncoding},
+    {"te_chunked_not_last", "Transfer-Encoding: chunked, gzip\r\n", HttpBodyFraming::kUnknown, 0,
+     kHttpFramingBadTransferEncoding},
+    {"te_repeated", "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", HttpBodyFraming::kChunked, 0,
+     kHttpFramingDuplicateTransferEncoding},
+    {"te_space_before_colon", "Transfer-Encoding : chunked\r\nContent-Length: 3\r\n",
+     HttpBodyFraming::kContentLength, 3, kHttpFramingOddFieldLine},
+    {"cl_tab_name", "Content-Length\t: 3\r\n", HttpBodyFraming::kNone, 0, kHttpFramingOddFieldLine},
+};
+
+class HttpFramingTest : public ::testing::TestWithParam<FramingCase> {};
+
+TEST_P(HttpFramingTest, FramingAndSmugglingFlags) {
+  const FramingCase& c = GetParam();
+  const std::string req = "POST /u HTTP/1.1\r\nHost: a.example\r\n" + std::string(c.fields) + "\r\n";
+  const Bytes buf1 = Copy(req);
+  const HttpRequestInfo info = ParseOk(buf1);
+  EXPECT_EQ(info.framing, c.framing);
+  if (c.framing == HttpBodyFraming::kContentLength) {
+    EXPECT_EQ(info.content_length, c.length);
+  }
+  EXPECT_EQ(info.framing_flags, c.flags);
+  EXPECT_EQ(info.framing_ambiguous, c.flags != 0);
+  EXPECT_EQ(info.header_bytes, req.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Http, HttpFramingTest, ::testing::ValuesIn(kFraming),
+                         [](const ::testing::TestParamInfo<FramingCase>& p) { return p.param.name; });
+
+TEST(HttpTest, TransferEncodingInHttp10IsAmbiguous) {
+  const Bytes buf2 = Copy("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n");
+  const HttpRequestInfo info = ParseOk(buf2);
+  EXPECT_EQ(info.framing, HttpBodyFraming::kChunked);
+  EXPECT_EQ(info.framing_flags, kHttpFramingTransferEncodingInHttp10);
+}
+
+TEST(HttpTest, DuplicateHostJudgedAtItsColon) {
+  const std::string_view req = "GET / HTTP/1.1\r\nHost: allowed.example\r\nHost: www.tiktok.com\r\n\r\n";
+  const size_t colon = req.find("Host: www") + 5;
+  for (size_t k = 0; k <= req.size(); ++k) {
+    const Bytes buf = Copy(req.substr(0, k));
+    HttpRequestInfo info;
+    const HttpParseResult r = ParseHttpRequest(buf, &info);
+    if (k < colon) {
+      EXPECT_EQ(r.status, ParseStatus::kNeedMore) << k;
+      continue;
+    }
+    EXPECT_EQ(r.error, HttpMalformed::kDuplicateHost) << k;
+    EXPECT_EQ(info.host, "allowed.example");
+    EXPECT_TRUE(info.host_ambiguous);
+    EXPECT_EQ(info.header_bytes, 0u);
+  }
+}
+
+TEST(HttpTest, HostLikeIgnoredLineIsAnAmbiguity) {
+  const Bytes buf4 = Copy("GET / HTTP/1.1\r\nHost: allowed.example\r\nHost : www.tiktok.com\r\n\r\n");
+  const HttpRequestInfo info = ParseOk(buf4);
+  EXPECT_EQ(info.host, "allowed.example");
+  EXPECT_EQ(info.ignored_lines, 1);
+  ASSERT_EQ(info.host_count, 2);
+  EXPECT_EQ(info.host_names[1], "www.tiktok.com");
+  EXPECT_TRUE(info.host_ambiguous);
+}
+
+TEST(HttpTest, HostLikeIgnoredLineBeforeTheHost) {
+  const Bytes buf = Copy("GET / HTTP/1.1\r\nHost\t: www.tiktok.com\r\nHost: allowed.example\r\n\r\n");
+  const HttpRequestInfo info = ParseOk(buf);
+  EXPECT_EQ(info.host, "allowed.example");
+  ASSERT_EQ(info.host_count, 2);
+  EXPECT_EQ(info.host_names[0], "www.tiktok.com");
+  EXPECT_EQ(info.host_names[1], "allowed.example");
+  EXPECT_TRUE(info.host_ambiguous);
+}
+
+TEST(HttpTest, AbsoluteFormAndDifferentHostAreBothReported) {
+  const Bytes buf5 = Copy("GET http://www.tiktok.com/ HTTP/1.1\r\nHost: allowed.example:80\r\n\r\n");
+  const HttpRequestInfo info = ParseOk(buf5);
+  EXPECT_EQ(info.host, "www.tiktok.com");
+  ASSERT_EQ(info.host_count, 2);
+  EXPECT_EQ(info.host_names[0], "www.tiktok.com");
+  EXPECT_EQ(info.host_names[1], "allowed.example");
+  EXPECT_TRUE(info.host_ambiguous);
+  // The same name in both (case aside) is not ambiguous.
+  const Bytes buf6 = Copy("GET http://A.example/ HTTP/1.1\r\nHost: a.EXAMPLE\r\n\r\n");
+  const HttpRequestInfo same = ParseOk(buf6);
+  EXPECT_EQ(same.host_count, 1);
+  EXPECT_FALSE(same.host_ambiguous);
+}
+
+TEST(HttpTest, HostNamesCapped) {
+  std::string req = "GET http://h0.example/ HTTP/1.1\r\nHost: h1.example\r\n";
+  for (int i = 2; i < 7; ++i) req += "Host : h" + std::to_string(i) + ".example\r\n";
+  req += "\r\n";
+  const Bytes buf7 = Copy(req);
+  const HttpRequestInfo info = ParseOk(buf7);
+  EXPECT_EQ(info.host_count, kMaxHttpHostNames);
+  EXPECT_TRUE(info.hosts_capped);
+}
+
+// ---- chunked bodies -----------------------------------------------------------------
+
+HttpChunkedResult SkipInChunks(std::string_view body, size_t chunk, HttpChunkedState* st, size_t* consumed) {
+  HttpChunkedResult r{ParseStatus::kNeedMore, HttpMalformed::kNone, 0};
+  *consumed = 0;
+  for (size_t pos = 0; pos < body.size();) {
+    const size_t take = std::min(chunk, body.size() - pos);
+    const Bytes part = Copy(body.substr(pos, take));
+    r = SkipChunkedBody(st, part);
+    *consumed += r.consumed;
+    if (r.status != ParseStatus::kNeedMore) return r;
+    pos += take;
+  }
+  return r;
+}
+
+TEST(HttpChunkedTest, WholeAndByteByByteAgree) {
+  const std::string_view bodies[] = {
+      "0\r\n\r\n",
+      "5\r\nhello\r\n0\r\n\r\n",
+      "5;ext=1;x=\"y\"\r\nhello\r\n00\r\nTrailer: v\r\nX: y\r\n\r\n",
+      "a\nabcdefghij\n0\n\n",  // bare LF line ends
+      "000A \r\nabcdefghij\r\n0\r\n\r\n",
+      "1\r\n\r\r\n2\r\n\r\n\r\n0\r\n\r\n",  // data may hold CR LF
+  };
+  for (std::string_view body : bodies) {
+    const std::string with_next = std::string(body) + "GET /next";
+    HttpChunkedState whole{};
+    size_t whole_consumed = 0;
+    const HttpChunkedResult w = SkipInChunks(with_next, with_next.size(), &whole, &whole_consumed);
+    ASSERT_EQ(w.status, ParseStatus::kOk) << body;
+    EXPECT_EQ(whole_consumed, body.size()) << body;
+    HttpChunkedState one{};
+    size_t one_consumed = 0;
+    const HttpChunkedResult o = SkipInChunks(with_next, 1, &one, &one_consumed);
+    EXPECT_EQ(o.status, ParseStatus::kOk) << body;
+    EXPECT_EQ(one_consumed, body.size()) << body;
+    EXPECT_EQ(one.body_bytes, whole.body_bytes);
+    EXPECT_EQ(one.chunks, whole.chunks);
+    // Every strict prefix needs more.
+    for (size_t k = 0; k < body.size(); ++k) {
+      HttpChunkedState p{};
+      size_t c = 0;
+      EXPECT_EQ(SkipInChunks(body.substr(0, k), k + 1, &p, &c).status, ParseStatus::kNeedMore) << body << " " << k;
+    }
+  }
+  HttpChunkedState st{};
+  size_t c = 0;
+  SkipInChunks("5\r\nhello\r\n0\r\n\r\n", 64, &st, &c);
+  EXPECT_EQ(st.body_bytes, 5u);
+  EXPECT_EQ(st.chunks, 1u);
+  // After the end: kOk, nothing consumed.
+  const Bytes more = Copy("GET");
+  const HttpChunkedResult again = SkipChunkedBody(&st, more);
+  EXPECT_EQ(again.status, ParseStatus::kOk);
+  EXPECT_EQ(again.consumed, 0u);
+}
+
+TEST(HttpChunkedTest, MalformedChunks) {
+  for (std::string_view body : {"\r\n"sv, "g\r\n"sv, "5\r\nhelloX"sv, "5\r\nhello\rX"sv, "5\rX"sv, ";ext\r\n"sv,
+                                "0\r\nTrailer: a\0b\r\n\r\n"sv, "0\r\n\rX"sv, "0\r\nT: v\rX"sv}) {
+    HttpChunkedState st{};
+    size_t c = 0;
+    const HttpChunkedResult r = SkipInChunks(body, body.size(), &st, &c);
+    EXPECT_EQ(r.status, ParseStatus::kMalformed) << body;
+    EXPECT_EQ(r.error, HttpMalformed::kBadChunk) << body;
+  }
+}
+
+// Boundary pair: the largest chunk-size we represent (2^63-1) and one more.
+TEST(HttpChunkedTest, ChunkSizeCap) {
+  HttpChunkedState ok{};
+  size_t c = 0;
+  EXPECT_EQ(SkipInChunks("7fffffffffffffff\r\nabc", 64, &ok, &c).status, ParseStatus::kNeedMore);
+  EXPECT_EQ(ok.left, kMaxHttpChunkSize - 3);
+  HttpChunkedState over{};
+  EXPECT_EQ(SkipInChunks("8000000000000000\r\n", 64, &over, &c).status, ParseStatus::kMalformed);
+  HttpChunkedState zeros{};
+  EXPECT_EQ(SkipInChunks("00000000000000000000000000000001\r\nx\r\n0\r\n\r\n", 64, &zeros, &c).status,
+            ParseStatus::kOk);
+}
+
+// Keep-alive / pipelining: walk every request of a connection with header_bytes,
+// content_length and SkipChunkedBody; each request's host is seen.
+TEST(HttpTest, PipelinedRequestsWalked) {
+  const std::string stream =
+      "GET / HTTP/1.1\r\nHost: first.example\r\n\r\n"
+      "POST /a HTTP/1.1\r\nHost: second.example\r\nContent-Length: 5\r\n\r\nhello"
+      "\r\n"  // a stray CRLF between requests (RFC 9112 §2.2)
+      "POST /b HTTP/1.1\r\nHost: third.example\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+      "GET / HTTP/1.1\r\nHost: www.tiktok.com\r\n\r\n";
+  const Bytes buf = Copy(stream);
+  absl::Span<const uint8_t> rest(buf);
+  std::vector<std::string> hosts;
+  while (!rest.empty()) {
+    HttpRequestInfo info;
+    const HttpParseResult r = ParseHttpRequest(rest, &info);
+    ASSERT_EQ(r.status, ParseStatus::kOk);
+    hosts.emplace_back(info.host);
+    rest = rest.subspan(info.header_bytes);
+    if (info.framing == HttpBodyFraming::kContentLength) {
+      rest = rest.subspan(info.content_length);
+    } else if (info.framing == HttpBodyFraming::kChunked) {
+      HttpChunkedState st{};
+      const HttpChunkedResult c = SkipChunkedBody(&st, rest);
+      ASSERT_EQ(c.status, ParseStatus::kOk);
+      rest = rest.subspan(c.consumed);
+    }
+  }
+  EXPECT_EQ(hosts, (std::vector<std::string>{"first.example", "second.example", "third.example", "www.tiktok.com"}));
+}
+
+TEST(HttpTest, BadChunkName) { EXPECT_STREQ(HttpMalformedName(HttpMalformed::kBadChunk), "bad_chunk"); }
 
 }  // namespace
 }  // namespace vigie

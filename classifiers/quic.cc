@@ -47,7 +47,13 @@ constexpr uint8_t kSaltDraft22[kSaltBytes] = {0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66
 constexpr uint8_t kSaltT051[kSaltBytes] = {0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
                                            0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d};
 
-enum class PacketType : uint8_t { kInitial, kZeroRtt, kHandshake, kRetry };
+using PacketType = QuicPacketType;
+
+constexpr QuicParseResult Ok() { return {ParseStatus::kOk, QuicMalformed::kNone}; }
+constexpr QuicParseResult Bad(QuicMalformed e) { return {ParseStatus::kMalformed, e}; }
+
+constexpr uint8_t kHeaderFormLong = 0x80;  // RFC 9000 §17.2
+constexpr uint8_t kQuicBit = 0x40;         // fixed bit (RFC 9287: may be cleared)
 
 struct VersionParams {
   const uint8_t* salt;
@@ -134,8 +140,6 @@ void HkdfExpandLabel(const uint8_t secret[kSha256Bytes], const char* label, uint
   std::memcpy(out, t, len);
 }
 
-constexpr QuicParseResult Ok() { return {ParseStatus::kOk, QuicMalformed::kNone}; }
-constexpr QuicParseResult Bad(QuicMalformed e) { return {ParseStatus::kMalformed, e}; }
 
 // Google QUIC T051 frames (Chromium quic_framer.cc, IETF-invariant header with
 // gQUIC frame types): CRYPTO is 0x08 with varint offset and length, as the IETF
@@ -255,6 +259,66 @@ bool DeriveQuicClientInitialSecrets(uint32_t version, absl::Span<const uint8_t> 
   return true;
 }
 
+// ---- long header -----------------------------------------------------------------
+
+QuicParseResult ParseQuicLongHeader(absl::Span<const uint8_t> datagram, QuicLongHeader* out) {
+  *out = QuicLongHeader{};
+  ByteReader r(datagram);
+  const uint8_t first = r.ReadU8();
+  if (!r.ok() || (first & kHeaderFormLong) == 0) return Bad(QuicMalformed::kNotLongHeader);
+  out->first_byte = first;
+  out->quic_bit = (first & kQuicBit) != 0;
+  out->version = r.ReadU32();
+  if (!r.ok()) return Bad(QuicMalformed::kBadLength);
+  VersionParams params;
+  const bool known = LookupVersion(out->version, &params);
+  // RFC 8999 §5.1 invariants: 1-byte CID lengths (0..255 in any version; <= 20 in
+  // the versions we know, judged from the length byte).
+  const uint8_t dcid_len = r.ReadU8();
+  if (known && r.ok() && dcid_len > kMaxQuicCidBytes) return Bad(QuicMalformed::kBadHeader);
+  const absl::Span<const uint8_t> dcid = r.ReadBytes(dcid_len);
+  const uint8_t scid_len = r.ReadU8();
+  if (known && r.ok() && scid_len > kMaxQuicCidBytes) return Bad(QuicMalformed::kBadHeader);
+  const absl::Span<const uint8_t> scid = r.ReadBytes(scid_len);
+  if (r.ok()) {
+    out->dcid = dcid;
+    out->scid = scid;
+  }
+  if (!known) return Bad(QuicMalformed::kUnknownVersion);
+  if (!r.ok()) return Bad(QuicMalformed::kBadLength);
+  out->version_supported = true;
+  out->type = TypeOf(first, params.v2);
+  if (out->type == PacketType::kRetry) {  // no length field: runs to the end of the datagram
+    out->packet_length = datagram.size();
+    return Ok();
+  }
+  if (out->type == PacketType::kInitial) {
+    const uint64_t token_len = r.ReadVarint();
+    if (!r.ok() || token_len > r.remaining()) return Bad(QuicMalformed::kBadLength);
+    out->token = r.ReadBytes(static_cast<size_t>(token_len));
+  }
+  const uint64_t length = r.ReadVarint();  // packet number + protected payload
+  if (!r.ok() || length > r.remaining()) return Bad(QuicMalformed::kBadLength);
+  out->length = length;
+  out->pn_offset = r.offset();
+  out->packet_length = r.offset() + static_cast<size_t>(length);
+  return Ok();
+}
+
+bool LooksLikeQuicInitial(absl::Span<const uint8_t> datagram) {
+  if (datagram.size() < kQuicMinInitialDatagram) return false;
+  QuicLongHeader h;
+  return ParseQuicLongHeader(datagram, &h).status == ParseStatus::kOk && h.type == PacketType::kInitial &&
+         h.length >= kQuicMaxPnBytes + kQuicHpSampleBytes;
+}
+
+absl::Span<const uint8_t> QuicLongHeaderDcid(absl::Span<const uint8_t> datagram) {
+  QuicLongHeader h;
+  ParseQuicLongHeader(datagram, &h);
+  if (h.dcid.size() > kMaxQuicCidBytes) return {};
+  return h.dcid;
+}
+
 // ---- QuicInitialDecryptor ------------------------------------------------------
 
 QuicInitialDecryptor::QuicInitialDecryptor() {
@@ -354,45 +418,25 @@ QuicParseResult QuicInitialDecryptor::DecryptInitial(absl::Span<const uint8_t> d
   out->crypto_count = 0;
   out->crypto_frames_capped = false;
 
-  ByteReader r(datagram);
-  const uint8_t first = r.ReadU8();
-  if (!r.ok()) return Bad(QuicMalformed::kBadLength);
-  if ((first & 0x80) == 0) return Bad(QuicMalformed::kNotLongHeader);
-  const uint32_t version = r.ReadU32();
-  if (!r.ok()) return Bad(QuicMalformed::kBadLength);
-  out->version = version;
-  VersionParams params;
-  if (!LookupVersion(version, &params)) return Bad(QuicMalformed::kUnknownVersion);
-
-  const uint8_t dcid_len = r.ReadU8();
-  if (r.ok() && dcid_len > kMaxQuicCidBytes) return Bad(QuicMalformed::kBadHeader);
-  const absl::Span<const uint8_t> dcid = r.ReadBytes(dcid_len);
-  const uint8_t scid_len = r.ReadU8();
-  if (r.ok() && scid_len > kMaxQuicCidBytes) return Bad(QuicMalformed::kBadHeader);
-  r.Skip(scid_len);
-  if (!r.ok()) return Bad(QuicMalformed::kBadLength);
-  out->dcid_len = dcid_len;
-  std::memcpy(out->dcid, dcid.data(), dcid_len);
-  out->scid_len = scid_len;
-
-  const PacketType type = TypeOf(first, params.v2);
-  if (type == PacketType::kRetry) {  // no length field: runs to the end of the datagram
-    out->packet_length = datagram.size();
-    return Bad(QuicMalformed::kNotInitial);
-  }
-  if (type == PacketType::kInitial) {
-    const uint64_t token_len = r.ReadVarint();
-    if (!r.ok() || token_len > r.remaining()) return Bad(QuicMalformed::kBadLength);
-    r.Skip(static_cast<size_t>(token_len));
-  }
-  const uint64_t length = r.ReadVarint();  // packet number + protected payload
-  if (!r.ok() || length > r.remaining()) return Bad(QuicMalformed::kBadLength);
-  const size_t pn_offset = r.offset();
-  const size_t packet_length = pn_offset + static_cast<size_t>(length);
-  if (type != PacketType::kInitial) {
-    out->packet_length = packet_length;
-    return Bad(QuicMalformed::kNotInitial);
-  }
+  out->quic_bit = false;
+  if (datagram.empty()) return Bad(QuicMalformed::kBadLength);
+  QuicLongHeader h;
+  const QuicParseResult hr = ParseQuicLongHeader(datagram, &h);
+  out->version = h.version;
+  if (hr.status != ParseStatus::kOk) return hr;
+  const uint8_t first = h.first_byte;
+  const uint32_t version = h.version;
+  const absl::Span<const uint8_t> dcid = h.dcid;
+  out->quic_bit = h.quic_bit;
+  out->dcid_len = static_cast<uint8_t>(dcid.size());
+  std::memcpy(out->dcid, dcid.data(), dcid.size());
+  out->scid_len = static_cast<uint8_t>(h.scid.size());
+  out->packet_length = h.packet_length;
+  if (h.type != PacketType::kInitial) return Bad(QuicMalformed::kNotInitial);
+  out->packet_length = 0;
+  const uint64_t length = h.length;
+  const size_t pn_offset = h.pn_offset;
+  const size_t packet_length = h.packet_length;
   // The sample must exist, and a packet number of up to 4 bytes leaves room for a tag.
   if (length < kQuicMaxPnBytes + kQuicHpSampleBytes) return Bad(QuicMalformed::kBadLength);
   if (plaintext.size() < packet_length) return Bad(QuicMalformed::kBadLength);

@@ -48,8 +48,11 @@
 //    ParseClientHelloHandshake in tls.h).
 //  - QuicInitialInfo::crypto[].data point into `plaintext`; valid until the next
 //    DecryptInitial into the same buffer.
+//  - The QUIC bit (0x40, "fixed bit") is not required: RFC 9287 (grease_quic_bit)
+//    lets endpoints clear it, and header protection does not cover it. Every
+//    parser here accepts it cleared and reports it (quic_bit).
 //  - Limits: kMaxQuicCryptoBytes caps the reassembled CRYPTO stream (the ClientHello
-//    is capped at the same 16 KiB as TLS over TCP); kMaxCryptoFramesPerPacket caps
+//    is capped as TLS over TCP, kMaxClientHelloBytes + 4); kMaxCryptoFramesPerPacket caps
 //    the frames listed per packet (more -> crypto_frames_capped); the assembler
 //    tracks at most kMaxQuicCryptoRanges disjoint byte ranges.
 
@@ -64,9 +67,15 @@
 
 namespace vigie {
 
-inline constexpr size_t kMaxQuicCryptoBytes = 16384;  // CRYPTO stream reassembly cap (ClientHello; = kMaxClientHelloBytes)
+// CRYPTO stream reassembly cap: the largest ClientHello handshake message a TLS
+// server reads (4-byte header + kMaxClientHelloBytes, OpenSSL's limit; QUIC servers
+// run the same TLS stacks).
+inline constexpr size_t kMaxQuicCryptoBytes = 4 + 131396;
 inline constexpr size_t kMaxQuicDatagram = 65527;     // largest UDP payload (65535 - 8)
 inline constexpr size_t kMaxQuicCidBytes = 20;        // RFC 9000 §17.2: connection IDs of versions we know
+// RFC 9000 §14.1: a server MUST discard a client Initial in a UDP datagram smaller
+// than this, so a smaller one is never a connection the server sees.
+inline constexpr size_t kQuicMinInitialDatagram = 1200;
 inline constexpr size_t kQuicHpSampleBytes = 16;      // RFC 9001 §5.4.2
 inline constexpr size_t kQuicMaxPnBytes = 4;          // RFC 9001 §5.4.2: sample starts 4 bytes after the PN offset
 inline constexpr size_t kQuicAeadTagBytes = 16;       // AES-128-GCM tag
@@ -96,6 +105,52 @@ const char* QuicMalformedName(QuicMalformed e);
 
 bool IsQuicVersionSupported(uint32_t version);
 
+struct QuicParseResult {
+  ParseStatus status;
+  QuicMalformed error;
+};
+
+// Long-header packet types, decoded per version (RFC 9000 §17.2; RFC 9369 §3.2
+// rotates the bits for QUIC v2).
+enum class QuicPacketType : uint8_t { kInitial, kZeroRtt, kHandshake, kRetry };
+
+// The long header of the packet at the start of a datagram (RFC 9000 §17.2), views
+// into the datagram.
+struct QuicLongHeader {
+  uint8_t first_byte;              // as on the wire (the type-specific low bits are protected)
+  bool quic_bit;                   // the fixed bit 0x40; may be cleared (RFC 9287)
+  uint32_t version;
+  bool version_supported;          // IsQuicVersionSupported(version): the fields below are then filled
+  absl::Span<const uint8_t> dcid;  // RFC 8999 invariants: filled for every version
+  absl::Span<const uint8_t> scid;
+  QuicPacketType type;
+  absl::Span<const uint8_t> token;  // Initial only
+  uint64_t length;                  // Length field: packet number + payload (not Retry)
+  size_t pn_offset;                 // offset of the packet number (not Retry)
+  size_t packet_length;             // bytes of the datagram this packet uses (Retry: all of it)
+};
+
+// Parses the long header at the start of `datagram`. kOk for a supported version
+// with consistent lengths (connection IDs <= kMaxQuicCidBytes, token and Length
+// inside the datagram). kMalformed otherwise: kNotLongHeader (short header or
+// empty), kUnknownVersion (the RFC 8999 invariant fields version, dcid, scid are
+// still filled when present; version 0 is Version Negotiation), kBadHeader (a CID
+// over 20 bytes), kBadLength (a field runs past the datagram). Pure, no allocation.
+QuicParseResult ParseQuicLongHeader(absl::Span<const uint8_t> datagram, QuicLongHeader* out);
+
+// By content, on any port and in either direction: true iff `datagram` starts with
+// a long-header Initial of a supported version (QUIC bit set or not), with
+// consistent lengths, room for the header-protection sample (RFC 9001 §5.4.2), and
+// the datagram at least kQuicMinInitialDatagram bytes (RFC 9000 §14.1: servers
+// drop smaller client Initials). Server Initials pass too (they look the same);
+// DecryptInitial with client keys tells them apart.
+bool LooksLikeQuicInitial(absl::Span<const uint8_t> datagram);
+
+// The Destination Connection ID of a long-header packet (any version, RFC 8999
+// §5.1), empty if `datagram` is not one or the CID is longer than kMaxQuicCidBytes.
+// A view into `datagram`.
+absl::Span<const uint8_t> QuicLongHeaderDcid(absl::Span<const uint8_t> datagram);
+
 // Client Initial keys of one connection (RFC 9001 §5.2), exposed for tests.
 struct QuicInitialSecrets {
   uint8_t initial_secret[32];
@@ -118,6 +173,7 @@ struct QuicCryptoFrame {
 
 struct QuicInitialInfo {
   uint32_t version;
+  bool quic_bit;  // the fixed bit 0x40 was set (RFC 9287 allows it cleared)
   uint8_t dcid_len;
   uint8_t dcid[kMaxQuicCidBytes];
   uint8_t scid_len;
@@ -126,11 +182,6 @@ struct QuicInitialInfo {
   uint8_t crypto_count;
   QuicCryptoFrame crypto[kMaxCryptoFramesPerPacket];
   bool crypto_frames_capped;  // more CRYPTO frames than kMaxCryptoFramesPerPacket (the rest are ignored)
-};
-
-struct QuicParseResult {
-  ParseStatus status;
-  QuicMalformed error;
 };
 
 class QuicInitialDecryptor {

@@ -712,3 +712,160 @@ TEST(QuicCryptoAssemblerTest, HugeClientHelloIsCapped) {
 
 }  // namespace
 }  // namespace vigie
+
+namespace vigie {
+namespace {
+
+using testing::Bytes;
+using testing::CryptoFrame;
+using testing::FromHex;
+using testing::PacketSpec;
+using testing::Protect;
+
+Bytes ClientInitial(const testing::TestVersion& v, const std::string& sni, bool quic_bit) {
+  testing::ClientHelloSpec spec;
+  spec.sni = sni;
+  spec.alpn = {"h3"};
+  PacketSpec p;
+  p.frames = CryptoFrame(0, testing::BuildClientHelloHandshake(spec), v.gquic);
+  p.pad_to = kQuicMinInitialDatagram;
+  p.quic_bit = quic_bit;
+  return Protect(v, p);
+}
+
+class QuicBitTest : public ::testing::TestWithParam<testing::TestVersion> {};
+
+// RFC 9287 (grease_quic_bit): an Initial with the QUIC bit cleared is still an
+// Initial a server may accept; it decrypts and its ClientHello is read.
+TEST_P(QuicBitTest, InitialWithQuicBitClearedDecrypts) {
+  const testing::TestVersion& v = GetParam();
+  const Bytes dgram = ClientInitial(v, "www.tiktok.com", false);
+  ASSERT_EQ(dgram[0] & 0x40, 0);
+  QuicInitialDecryptor d;
+  std::vector<uint8_t> plain(kMaxQuicDatagram);
+  QuicInitialInfo info;
+  const QuicParseResult r = d.DecryptInitial(dgram, absl::MakeSpan(plain), &info);
+  ASSERT_EQ(r.status, ParseStatus::kOk) << QuicMalformedName(r.error);
+  EXPECT_FALSE(info.quic_bit);
+  ASSERT_EQ(info.crypto_count, 1);
+  ClientHelloInfo ch;
+  ASSERT_EQ(ParseClientHelloHandshake(info.crypto[0].data, &ch).status, ParseStatus::kOk);
+  EXPECT_EQ(ch.sni, "www.tiktok.com");
+  EXPECT_TRUE(LooksLikeQuicInitial(dgram));
+  QuicLongHeader h;
+  ASSERT_EQ(ParseQuicLongHeader(dgram, &h).status, ParseStatus::kOk);
+  EXPECT_FALSE(h.quic_bit);
+  EXPECT_EQ(h.type, QuicPacketType::kInitial);
+  // And with the bit set, as usual.
+  const Bytes set = ClientInitial(v, "www.tiktok.com", true);
+  ASSERT_EQ(d.DecryptInitial(set, absl::MakeSpan(plain), &info).status, ParseStatus::kOk);
+  EXPECT_TRUE(info.quic_bit);
+  EXPECT_TRUE(LooksLikeQuicInitial(set));
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, QuicBitTest, ::testing::ValuesIn(testing::kQuicTestVersions),
+                         [](const ::testing::TestParamInfo<testing::TestVersion>& p) { return p.param.name; });
+
+TEST(QuicLongHeaderTest, FieldsOfAnInitial) {
+  const testing::TestVersion& v = testing::kQuicTestVersions[0];
+  PacketSpec p;
+  p.dcid = FromHex("0102030405060708090a");
+  p.scid = FromHex("aabb");
+  p.token = FromHex("77 88 99");
+  p.frames = CryptoFrame(0, testing::BuildClientHelloHandshake({}));
+  p.pad_to = 1200;
+  const Bytes dgram = Protect(v, p);
+  QuicLongHeader h;
+  ASSERT_EQ(ParseQuicLongHeader(dgram, &h).status, ParseStatus::kOk);
+  EXPECT_TRUE(h.quic_bit);
+  EXPECT_TRUE(h.version_supported);
+  EXPECT_EQ(h.version, kQuicVersion1);
+  EXPECT_EQ(Bytes(h.dcid.begin(), h.dcid.end()), p.dcid);
+  EXPECT_EQ(Bytes(h.scid.begin(), h.scid.end()), p.scid);
+  EXPECT_EQ(Bytes(h.token.begin(), h.token.end()), p.token);
+  EXPECT_EQ(h.type, QuicPacketType::kInitial);
+  EXPECT_EQ(h.packet_length, dgram.size());
+  EXPECT_EQ(h.pn_offset + h.length, dgram.size());
+  EXPECT_EQ(Bytes(QuicLongHeaderDcid(dgram).begin(), QuicLongHeaderDcid(dgram).end()), p.dcid);
+}
+
+TEST(QuicLongHeaderTest, TypesPerVersion) {
+  for (const testing::TestVersion& v : testing::kQuicTestVersions) {
+    PacketSpec p;
+    p.type = testing::LongType::kHandshake;
+    p.frames = FromHex("01");
+    p.pad_to = 1200;
+    const Bytes hs = Protect(v, p);
+    QuicLongHeader h;
+    ASSERT_EQ(ParseQuicLongHeader(hs, &h).status, ParseStatus::kOk) << v.name;
+    EXPECT_EQ(h.type, QuicPacketType::kHandshake) << v.name;
+    EXPECT_FALSE(LooksLikeQuicInitial(hs)) << v.name;
+  }
+}
+
+TEST(QuicLongHeaderTest, UnknownVersionKeepsInvariants) {
+  // Version Negotiation (version 0) and an unknown version: the RFC 8999 fields.
+  const Bytes vn = FromHex("80 00000000 04 01020304 02 0a0b 00000001 6b3343cf");
+  QuicLongHeader h;
+  const QuicParseResult r = ParseQuicLongHeader(vn, &h);
+  EXPECT_EQ(r.error, QuicMalformed::kUnknownVersion);
+  EXPECT_FALSE(h.version_supported);
+  EXPECT_EQ(Bytes(h.dcid.begin(), h.dcid.end()), FromHex("01020304"));
+  EXPECT_EQ(Bytes(h.scid.begin(), h.scid.end()), FromHex("0a0b"));
+  EXPECT_EQ(Bytes(QuicLongHeaderDcid(vn).begin(), QuicLongHeaderDcid(vn).end()), FromHex("01020304"));
+  // A CID over 20 bytes in an unknown version is still an invariant header, but
+  // not a DCID we can use.
+  Bytes big = FromHex("c0 1a2a3a4a 15");
+  testing::PutFill(&big, 21, 0x11);
+  testing::PutU8(&big, 0);
+  EXPECT_EQ(ParseQuicLongHeader(big, &h).error, QuicMalformed::kUnknownVersion);
+  EXPECT_TRUE(QuicLongHeaderDcid(big).empty());
+}
+
+TEST(QuicLongHeaderTest, MalformedHeaders) {
+  QuicLongHeader h;
+  EXPECT_EQ(ParseQuicLongHeader({}, &h).error, QuicMalformed::kNotLongHeader);
+  EXPECT_EQ(ParseQuicLongHeader(FromHex("40 01020304"), &h).error, QuicMalformed::kNotLongHeader);
+  EXPECT_EQ(ParseQuicLongHeader(FromHex("c0 000000"), &h).error, QuicMalformed::kBadLength);
+  EXPECT_EQ(ParseQuicLongHeader(FromHex("c0 00000001 15"), &h).error, QuicMalformed::kBadHeader);
+  EXPECT_EQ(ParseQuicLongHeader(FromHex("c0 00000001 02 0102"), &h).error, QuicMalformed::kBadLength);
+  // Token length past the datagram; Length past the datagram.
+  EXPECT_EQ(ParseQuicLongHeader(FromHex("c0 00000001 00 00 05 aa"), &h).error, QuicMalformed::kBadLength);
+  EXPECT_EQ(ParseQuicLongHeader(FromHex("c0 00000001 00 00 00 40 10 aa"), &h).error, QuicMalformed::kBadLength);
+  EXPECT_TRUE(QuicLongHeaderDcid(FromHex("40 0102")).empty());
+}
+
+// By content: not by port. A short datagram is dropped by servers (RFC 9000
+// §14.1), so it is not an Initial; neither is a too-short Length.
+TEST(QuicLongHeaderTest, LooksLikeQuicInitialBoundaries) {
+  const testing::TestVersion& v = testing::kQuicTestVersions[0];
+  PacketSpec p;
+  p.frames = CryptoFrame(0, testing::BuildClientHelloHandshake({}));
+  p.pad_to = kQuicMinInitialDatagram;
+  const Bytes ok = Protect(v, p);
+  ASSERT_GE(ok.size(), kQuicMinInitialDatagram);
+  EXPECT_TRUE(LooksLikeQuicInitial(ok));
+  // The same packet in a datagram of 1199 bytes: a Length that fits but a datagram too small.
+  PacketSpec small = p;
+  small.pad_to = 0;
+  const Bytes s = Protect(v, small);
+  ASSERT_LT(s.size(), kQuicMinInitialDatagram);
+  EXPECT_FALSE(LooksLikeQuicInitial(s));
+  Bytes padded_datagram = s;  // trailing bytes after the packet (e.g. coalesced junk) still count
+  testing::PutFill(&padded_datagram, kQuicMinInitialDatagram - s.size(), 0);
+  EXPECT_TRUE(LooksLikeQuicInitial(padded_datagram));
+  padded_datagram.pop_back();
+  EXPECT_FALSE(LooksLikeQuicInitial(padded_datagram));
+  // Unsupported version, and a length too short for the HP sample.
+  Bytes unknown = ok;
+  unknown[1] = 0x1a;
+  EXPECT_FALSE(LooksLikeQuicInitial(unknown));
+  Bytes tiny = FromHex("c0 00000001 08 0102030405060708 00 00 13");
+  testing::PutFill(&tiny, 1200, 0);
+  EXPECT_FALSE(LooksLikeQuicInitial(tiny));
+  tiny[16] = 0x14;  // Length 20: a 4-byte PN offset + 16-byte sample fit
+  EXPECT_TRUE(LooksLikeQuicInitial(tiny));
+}
+
+}  // namespace
+}  // namespace vigie

@@ -9,8 +9,11 @@
 namespace vigie {
 namespace {
 
-constexpr uint16_t kMinRecordVersion = 0x0300;  // SSL 3.0 record layer
-constexpr uint16_t kMaxRecordVersion = 0x0304;  // TLS 1.3 (never sent on the wire, tolerated)
+constexpr uint8_t kRecordVersionMajor = 0x03;  // SSL 3.0 .. TLS 1.3 record layers: servers check only this byte
+constexpr uint8_t kAlertLevelWarning = 1;      // RFC 5246 §7.2
+constexpr uint8_t kAlertCloseNotify = 0;       // RFC 8446 §6.1
+constexpr size_t kAlertRecordBytes = 2;        // level + description (OpenSSL, BoringSSL: exactly 2)
+constexpr uint8_t kChangeCipherSpecValue = 1;  // RFC 5246 §7.1
 constexpr size_t kRandomBytes = 32;             // RFC 8446 §4.1.2
 constexpr size_t kMaxSessionIdBytes = 32;       // RFC 8446 §4.1.2 legacy_session_id<0..32>
 
@@ -18,10 +21,10 @@ constexpr TlsParseResult Ok() { return {ParseStatus::kOk, TlsMalformed::kNone, 0
 constexpr TlsParseResult NeedMore(size_t need) { return {ParseStatus::kNeedMore, TlsMalformed::kNone, need}; }
 constexpr TlsParseResult Bad(TlsMalformed e) { return {ParseStatus::kMalformed, e, 0}; }
 
-constexpr bool IsRecordVersion(uint16_t v) { return v >= kMinRecordVersion && v <= kMaxRecordVersion; }
+constexpr bool IsSkippableType(uint8_t t) { return t == kTlsContentAlert || t == kTlsContentChangeCipherSpec; }
 
 // server_name (RFC 6066 §3). Every entry is read as type + uint16-prefixed name,
-// as deployed stacks do; the first host_name (type 0) is reported.
+// as deployed stacks do; every host_name (type 0) is reported.
 TlsMalformed ParseServerName(ByteReader ext, ClientHelloInfo* out) {
   ByteReader list = ext.ReadPrefixed16();
   if (!ext.ok() || !ext.empty() || list.empty()) return TlsMalformed::kBadSni;
@@ -29,9 +32,18 @@ TlsMalformed ParseServerName(ByteReader ext, ClientHelloInfo* out) {
     const uint8_t type = list.ReadU8();
     ByteReader name = list.ReadPrefixed16();
     if (!list.ok() || name.empty()) return TlsMalformed::kBadSni;
-    if (type == 0 && !out->has_sni) {
-      out->sni = ByteReader::AsChars(name.rest());
+    if (type != 0) continue;
+    const std::string_view host = ByteReader::AsChars(name.rest());
+    if (out->has_sni) {
+      out->sni_ambiguous = true;
+    } else {
+      out->sni = host;
       out->has_sni = true;
+    }
+    if (out->sni_count < kMaxTlsSniNames) {
+      out->sni_names[out->sni_count++] = host;
+    } else {
+      out->sni_capped = true;
     }
   }
   return TlsMalformed::kNone;
@@ -127,7 +139,7 @@ TlsParseResult ParseBody(absl::Span<const uint8_t> body, ClientHelloInfo* out) {
   if (!r.ok()) return Bad(TlsMalformed::kBadExtensions);
   if (!r.empty()) tolerate(TlsMalformed::kBadExtensions);  // bytes after the extensions block
   uint16_t best_version = 0;
-  bool seen_sni = false;
+  bool seen_sni = false;  // a server_name extension was read
   while (!exts.empty()) {
     const uint16_t type = exts.ReadU16();
     const ByteReader ext = exts.ReadPrefixed16();
@@ -140,10 +152,11 @@ TlsParseResult ParseBody(absl::Span<const uint8_t> body, ClientHelloInfo* out) {
     TlsMalformed e = TlsMalformed::kNone;
     switch (type) {
       case kTlsExtServerName:
-        if (!seen_sni) {
-          e = ParseServerName(ext, out);  // the first server_name ext wins
-          if (e != TlsMalformed::kNone) return Bad(e);
-        }
+        // Servers refuse a duplicate extension, but which copy a lenient one
+        // would read is unknown: every name of every copy is reported.
+        if (seen_sni) out->sni_ambiguous = true;
+        e = ParseServerName(ext, out);
+        if (e != TlsMalformed::kNone && !seen_sni) return Bad(e);  // a broken later copy is tolerated
         seen_sni = true;
         break;
       case kTlsExtAlpn:
@@ -198,86 +211,146 @@ const char* TlsMalformedName(TlsMalformed e) {
       return "bad_alpn";
     case TlsMalformed::kBadRecordLength:
       return "bad_record_length";
+    case TlsMalformed::kAlert:
+      return "alert";
+    case TlsMalformed::kTooManySkipped:
+      return "too_many_skipped";
   }
   return "unknown";
 }
 
-TlsParseResult ParseClientHelloStream(absl::Span<const uint8_t> stream, absl::Span<uint8_t> scratch,
-                                      ClientHelloInfo* out) {
-  *out = ClientHelloInfo{};
+namespace {
 
-  // Pass 1: walk the records without copying, learn the handshake length and
-  // find the record where the ClientHello ends.
-  uint8_t hs_header[kTlsHandshakeHeaderBytes] = {0, 0, 0, 0};
-  size_t hs_header_have = 0;
-  size_t body_len = 0;   // valid once hs_header_have == 4
-  size_t body_have = 0;  // body bytes seen so far (the last record may be partial)
-  uint16_t records = 0;
+TlsAssembleResult AsmOk(size_t consumed) { return {ParseStatus::kOk, TlsMalformed::kNone, consumed, 0}; }
+TlsAssembleResult AsmNeedMore(size_t consumed, size_t need) {
+  return {ParseStatus::kNeedMore, TlsMalformed::kNone, consumed, need};
+}
+TlsAssembleResult AsmBad(TlsMalformed e, size_t consumed) { return {ParseStatus::kMalformed, e, consumed, 0}; }
+
+uint32_t HeaderLength(const uint8_t h[kTlsHandshakeHeaderBytes]) {
+  return (uint32_t{h[1]} << 16) | (uint32_t{h[2]} << 8) | h[3];
+}
+
+// The handshake header as it stands after `payload` (the start of a handshake
+// record, whole or not) is added to what `st` has; judges msg_type and length as
+// soon as their bytes exist. `record_len` is the record's declared length: a hello
+// whose first record holds it whole is parsed in place and needs no scratch.
+TlsMalformed JudgeHandshakeHeader(const TlsHelloAssembler& st, absl::Span<const uint8_t> payload, size_t record_len,
+                                  size_t scratch_size) {
+  uint8_t h[kTlsHandshakeHeaderBytes] = {st.header[0], st.header[1], st.header[2], st.header[3]};
+  size_t have = st.header_have;
+  ByteReader p(payload);
+  while (have < kTlsHandshakeHeaderBytes && !p.empty()) h[have++] = p.ReadU8();
+  if (have >= 1 && h[0] != kTlsHandshakeClientHello) return TlsMalformed::kNotClientHello;
+  if (have < kTlsHandshakeHeaderBytes) return TlsMalformed::kNone;
+  const uint32_t len = HeaderLength(h);
+  if (len > kMaxClientHelloBytes) return TlsMalformed::kTooLarge;
+  const bool in_place = st.header_have == 0 && record_len >= kTlsHandshakeHeaderBytes + size_t{len};
+  if (!in_place && len > scratch_size) return TlsMalformed::kTooLarge;
+  return TlsMalformed::kNone;
+}
+
+void FillRecordFacts(const TlsHelloAssembler& st, size_t consumed, ClientHelloInfo* out) {
+  out->records = st.records;
+  out->record_version = st.record_version;
+  out->skipped_records = st.skipped;
+  out->stream_consumed = consumed;
+}
+
+}  // namespace
+
+TlsAssembleResult AssembleClientHello(TlsHelloAssembler* st, absl::Span<const uint8_t> stream,
+                                      absl::Span<uint8_t> scratch, ClientHelloInfo* out) {
+  *out = ClientHelloInfo{};
   ByteReader r(stream);
   for (;;) {
-    const size_t record_start = r.offset();
+    const size_t start = r.offset();
     if (r.remaining() < kTlsRecordHeaderBytes) {
       // Judge what we can of a partial record header before asking for more.
       ByteReader peek = r;
-      if (peek.remaining() >= 1 && peek.ReadU8() != kTlsContentHandshake) {
-        return Bad(TlsMalformed::kNotHandshake);
+      if (peek.remaining() >= 1) {
+        const uint8_t type = peek.ReadU8();
+        if (type != kTlsContentHandshake && !IsSkippableType(type)) return AsmBad(TlsMalformed::kNotHandshake, start);
       }
-      if (peek.remaining() >= 2 && !IsRecordVersion(peek.ReadU16())) {
-        return Bad(TlsMalformed::kBadRecordVersion);
+      if (peek.remaining() >= 1 && peek.ReadU8() != kRecordVersionMajor) {
+        return AsmBad(TlsMalformed::kBadRecordVersion, start);
       }
-      return NeedMore(record_start + kTlsRecordHeaderBytes);
+      return AsmNeedMore(start, start + kTlsRecordHeaderBytes);
     }
     const uint8_t type = r.ReadU8();
     const uint16_t version = r.ReadU16();
     const uint16_t len = r.ReadU16();
-    if (type != kTlsContentHandshake) return Bad(TlsMalformed::kNotHandshake);
-    if (!IsRecordVersion(version)) return Bad(TlsMalformed::kBadRecordVersion);
-    if (len == 0 || len > kTlsMaxRecordPayload) return Bad(TlsMalformed::kBadRecordLength);
-    if (records == 0) out->record_version = version;
-    ++records;  // <= 16388 records of >= 1 byte each before the loop ends: no overflow
+    if (type != kTlsContentHandshake && !IsSkippableType(type)) return AsmBad(TlsMalformed::kNotHandshake, start);
+    if ((version >> 8) != kRecordVersionMajor) return AsmBad(TlsMalformed::kBadRecordVersion, start);
+    if (len > kTlsMaxRecordLength) return AsmBad(TlsMalformed::kBadRecordLength, start);
+    if (type == kTlsContentAlert && len != 0 && len != kAlertRecordBytes) return AsmBad(TlsMalformed::kAlert, start);
+    if (type == kTlsContentChangeCipherSpec && len > 1) return AsmBad(TlsMalformed::kNotHandshake, start);
 
-    ByteReader payload = r.ReadSub(std::min<size_t>(len, r.remaining()));
-    const bool record_whole = payload.size() == len;
-    while (hs_header_have < kTlsHandshakeHeaderBytes && !payload.empty()) {
-      hs_header[hs_header_have++] = payload.ReadU8();
+    if (r.remaining() < len) {  // a partial record: judge its first bytes, then wait
+      const absl::Span<const uint8_t> part = r.rest();
+      if (type == kTlsContentHandshake) {
+        const TlsMalformed e = JudgeHandshakeHeader(*st, part, len, scratch.size());
+        if (e != TlsMalformed::kNone) return AsmBad(e, start);
+      } else if (type == kTlsContentAlert && !part.empty() && part[0] != kAlertLevelWarning) {
+        return AsmBad(TlsMalformed::kAlert, start);
+      }
+      return AsmNeedMore(start, start + kTlsRecordHeaderBytes + len);
     }
-    if (hs_header_have >= 1 && hs_header[0] != kTlsHandshakeClientHello) {
-      return Bad(TlsMalformed::kNotClientHello);
-    }
-    if (hs_header_have == kTlsHandshakeHeaderBytes) {
-      body_len = (size_t{hs_header[1]} << 16) | (size_t{hs_header[2]} << 8) | hs_header[3];
-      if (body_len > kMaxClientHelloBytes) return Bad(TlsMalformed::kTooLarge);
-    }
-    body_have += payload.remaining();
-    if (!record_whole) return NeedMore(record_start + kTlsRecordHeaderBytes + len);
-    if (hs_header_have == kTlsHandshakeHeaderBytes && body_have >= body_len) break;
-  }
-  out->records = records;
-  out->stream_consumed = r.offset();
+    const absl::Span<const uint8_t> payload = r.ReadBytes(len);
 
-  if (records == 1) {  // common case: parse in place
-    ByteReader one(stream);
-    one.Skip(kTlsRecordHeaderBytes + kTlsHandshakeHeaderBytes);
-    return ParseBody(one.ReadBytes(body_len), out);
-  }
+    if (len == 0 || IsSkippableType(type)) {
+      if (type == kTlsContentAlert && len != 0) {
+        if (payload[0] != kAlertLevelWarning || payload[1] == kAlertCloseNotify) {
+          return AsmBad(TlsMalformed::kAlert, start);
+        }
+        if (++st->warning_alerts > kTlsMaxWarningAlerts) return AsmBad(TlsMalformed::kTooManySkipped, start);
+        ++st->skipped;
+        continue;
+      }
+      if (type == kTlsContentChangeCipherSpec && len != 0 && payload[0] != kChangeCipherSpecValue) {
+        return AsmBad(TlsMalformed::kNotHandshake, start);
+      }
+      // Empty records and CCS: at most kTlsMaxSkippedRecords of them.
+      if (size_t{++st->skipped} - st->warning_alerts > kTlsMaxSkippedRecords) {
+        return AsmBad(TlsMalformed::kTooManySkipped, start);
+      }
+      continue;
+    }
 
-  // Pass 2: record-fragmented; concatenate the body fragments into scratch.
-  if (body_len > scratch.size()) return Bad(TlsMalformed::kTooLarge);
-  ByteReader w(stream);
-  size_t header_left = kTlsHandshakeHeaderBytes;
-  size_t copied = 0;
-  for (uint16_t i = 0; i < records; ++i) {
-    w.Skip(3);  // type + version, checked in pass 1
-    ByteReader payload = w.ReadPrefixed16();
-    const size_t h = std::min(header_left, payload.remaining());
-    payload.Skip(h);
-    header_left -= h;
-    const absl::Span<const uint8_t> part =
-        payload.ReadBytes(std::min(payload.remaining(), body_len - copied));
-    std::copy(part.begin(), part.end(), scratch.begin() + static_cast<std::ptrdiff_t>(copied));
-    copied += part.size();
+    // A handshake record with payload.
+    const TlsMalformed e = JudgeHandshakeHeader(*st, payload, len, scratch.size());
+    if (e != TlsMalformed::kNone) return AsmBad(e, start);
+    if (st->records == 0) st->record_version = version;
+    ++st->records;  // <= kMaxClientHelloBytes + 4 records of >= 1 byte each: no overflow
+    if (st->header_have == 0) {
+      ByteReader p(payload);
+      p.Skip(1);
+      const uint32_t body_len = p.ReadU24();
+      if (p.ok() && p.remaining() >= body_len) {  // common case: the whole hello in one record, in place
+        FillRecordFacts(*st, r.offset(), out);
+        const TlsParseResult b = ParseBody(p.ReadBytes(body_len), out);
+        return b.status == ParseStatus::kOk ? AsmOk(r.offset()) : AsmBad(b.error, r.offset());
+      }
+    }
+    ByteReader p(payload);
+    while (st->header_have < kTlsHandshakeHeaderBytes && !p.empty()) st->header[st->header_have++] = p.ReadU8();
+    if (st->header_have < kTlsHandshakeHeaderBytes) continue;
+    st->body_len = HeaderLength(st->header);  // <= scratch.size(), judged above
+    const absl::Span<const uint8_t> part = p.ReadBytes(std::min<size_t>(p.remaining(), st->body_len - st->body_have));
+    std::copy(part.begin(), part.end(), scratch.begin() + static_cast<std::ptrdiff_t>(st->body_have));
+    st->body_have += static_cast<uint32_t>(part.size());
+    if (st->body_have < st->body_len) continue;
+    FillRecordFacts(*st, r.offset(), out);
+    const TlsParseResult b = ParseBody(absl::Span<const uint8_t>(scratch.first(st->body_len)), out);
+    return b.status == ParseStatus::kOk ? AsmOk(r.offset()) : AsmBad(b.error, r.offset());
   }
-  return ParseBody(absl::Span<const uint8_t>(scratch.first(body_len)), out);
+}
+
+TlsParseResult ParseClientHelloStream(absl::Span<const uint8_t> stream, absl::Span<uint8_t> scratch,
+                                      ClientHelloInfo* out) {
+  TlsHelloAssembler st{};
+  const TlsAssembleResult a = AssembleClientHello(&st, stream, scratch, out);
+  return {a.status, a.error, a.status == ParseStatus::kNeedMore ? a.need : 0};
 }
 
 TlsParseResult ParseClientHelloHandshake(absl::Span<const uint8_t> handshake, ClientHelloInfo* out) {

@@ -1,5 +1,6 @@
 #include "classifiers/tls.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <list>
 #include <random>
@@ -250,17 +251,40 @@ TEST_F(TlsTest, RecordVersions) {
     ExpectOk(Parse(SplitIntoRecords(hs, 3, v)));
     EXPECT_EQ(info_.record_version, v);
   }
-  for (uint16_t v : {0x0000, 0x0200, 0x02ff, 0x0305, 0x0403, 0xfefd, 0x7f1c}) {
+  for (uint16_t v : {0x0000, 0x0200, 0x02ff, 0x0403, 0xfefd, 0x7f1c}) {
     const Bytes stream = SplitIntoRecords(hs, 1, v);
     ExpectMalformed(Parse(stream), TlsMalformed::kBadRecordVersion);
-    // Judged as soon as the version bytes are there.
-    ExpectMalformed(Parse(Bytes(stream.begin(), stream.begin() + 3)), TlsMalformed::kBadRecordVersion);
+    // Judged as soon as the major version byte is there.
+    ExpectMalformed(Parse(Bytes(stream.begin(), stream.begin() + 2)), TlsMalformed::kBadRecordVersion);
   }
   // A bad version in a later record.
   Bytes stream = SplitIntoRecords(hs, 3, 0x0301);
   const size_t second = 5 + hs.size() / 3;
   stream[second + 1] = 0x09;
   ExpectMalformed(Parse(stream), TlsMalformed::kBadRecordVersion);
+}
+
+// Servers check only the major byte of the record version before a version is
+// negotiated (OpenSSL ssl3_get_record, BoringSSL tls_open_record, Go readRecord).
+TEST_F(TlsTest, TlsRecordVersion0x03xxAccepted) {
+  const Bytes hs = BuildClientHelloHandshake({});
+  for (uint16_t v : {0x0305, 0x0310, 0x0380, 0x03ff}) {
+    ExpectOk(Parse(SplitIntoRecords(hs, 1, v)));
+    EXPECT_EQ(info_.record_version, v);
+    EXPECT_EQ(info_.sni, "example.com");
+    ExpectOk(Parse(SplitIntoRecords(hs, 7, v)));
+    EXPECT_EQ(info_.sni, "example.com");
+  }
+  // Records of one hello may even differ in minor version.
+  Bytes stream = SplitIntoRecords(hs, 3, 0x0301);
+  stream[5 + hs.size() / 3 + 2] = 0xee;
+  ExpectOk(Parse(stream));
+  EXPECT_EQ(info_.record_version, 0x0301);
+}
+
+TEST_F(TlsTest, TlsRecordVersion0x0301Accepted) {
+  ExpectOk(Parse(SplitIntoRecords(BuildClientHelloHandshake({}), 1, 0x0301)));
+  EXPECT_EQ(info_.record_version, 0x0301);
 }
 
 TEST_F(TlsTest, RecordFragmentationGivesSameResult) {
@@ -391,16 +415,20 @@ TEST_F(TlsTest, ExtensionDataCutAtEveryByte) {
 
 TEST_F(TlsTest, NotHandshake) {
   ExpectMalformed(Parse(testing::FromHex("17 03 03 00 10")), TlsMalformed::kNotHandshake);  // app data
-  ExpectMalformed(Parse(testing::FromHex("15")), TlsMalformed::kNotHandshake);              // alert, 1 byte
+  ExpectMalformed(Parse(testing::FromHex("17")), TlsMalformed::kNotHandshake);              // app data, 1 byte
+  ExpectMalformed(Parse(testing::FromHex("18 03 03 00 03 01 00 00")), TlsMalformed::kNotHandshake);  // heartbeat
   const std::string http = "GET / HTTP/1.1\r\n";
   ExpectMalformed(Parse(Bytes(http.begin(), http.end())), TlsMalformed::kNotHandshake);
-  // SSLv2-compatible ClientHello (2-byte header with the high bit set).
+  // SSLv2-compatible ClientHello (2-byte header with the high bit set): no SNI possible.
   ExpectMalformed(Parse(testing::FromHex("80 2e 01 03 01 00 15")), TlsMalformed::kNotHandshake);
-  // A later record that is not handshake before the hello is whole.
+  // A later application-data record before the hello is whole.
   const Bytes hs = BuildClientHelloHandshake({});
   Bytes stream = SplitIntoRecords(Bytes(hs.begin(), hs.begin() + 50), 1);
-  for (uint8_t b : testing::FromHex("15 03 03 00 02 02 28")) stream.push_back(b);
+  for (uint8_t b : testing::FromHex("17 03 03 00 02 02 28")) stream.push_back(b);
   ExpectMalformed(Parse(stream), TlsMalformed::kNotHandshake);
+  // A change_cipher_spec that is not { 1 }.
+  ExpectMalformed(Parse(testing::FromHex("14 03 03 00 01 02")), TlsMalformed::kNotHandshake);
+  ExpectMalformed(Parse(testing::FromHex("14 03 03 00 02")), TlsMalformed::kNotHandshake);
 }
 
 TEST_F(TlsTest, NeedMoreForTinyStreams) {
@@ -423,26 +451,64 @@ TEST_F(TlsTest, NotClientHello) {
   ExpectMalformed(ParseClientHelloHandshake(sh, &info_), TlsMalformed::kNotClientHello);
 }
 
+// Padding extensions (21) of `n` zero bytes in total, each at most 65535 - 4.
+void AddPadding(ClientHelloSpec* s, size_t n) {
+  constexpr size_t kMaxExt = 65000;
+  while (n > 0) {
+    const size_t take = std::min(n, kMaxExt);
+    s->extra_extensions.push_back({kTlsExtPadding, Bytes(take, 0)});
+    n -= take;
+  }
+}
+
 TEST_F(TlsTest, HandshakeSizeCap) {
-  // Length 16385 is refused from the 9 bytes that state it.
-  ExpectMalformed(Parse(testing::FromHex("16 03 01 40 00 01 00 40 01")), TlsMalformed::kTooLarge);
-  ExpectMalformed(ParseClientHelloHandshake(testing::FromHex("01 00 40 01"), &info_),
-                  TlsMalformed::kTooLarge);
-  // Boundary pair: a body of exactly 16384 bytes (two records) is fine, 16385 is not.
+  // A length above the cap is refused from the 9 bytes that state it.
+  ExpectMalformed(Parse(testing::FromHex("16 03 01 40 00 01 02 01 45")), TlsMalformed::kTooLarge);
+  ExpectMalformed(ParseClientHelloHandshake(testing::FromHex("01 02 01 45"), &info_), TlsMalformed::kTooLarge);
+  // Hellos of 16385 .. 65535 bytes are fine (the old 16 KiB cap was stricter than servers).
   ClientHelloSpec s;
-  s.padding = 1;
-  const size_t base = BuildClientHelloBody(s).size();
-  s.padding = 1 + kMaxClientHelloBytes - base;
-  Bytes body = BuildClientHelloBody(s);
-  ASSERT_EQ(body.size(), kMaxClientHelloBytes);
-  Bytes stream = BuildClientHello(s);
-  ExpectOk(Parse(stream));
-  EXPECT_EQ(info_.records, 2);
+  AddPadding(&s, 60000);
+  ExpectOk(Parse(BuildClientHello(s)));
   EXPECT_EQ(info_.sni, "example.com");
-  ExpectOk(ParseClientHelloHandshake(WrapHandshake(body), &info_));
-  s.padding += 1;
-  ExpectMalformed(Parse(BuildClientHello(s)), TlsMalformed::kTooLarge);
-  ExpectMalformed(ParseClientHelloHandshake(BuildClientHelloHandshake(s), &info_), TlsMalformed::kTooLarge);
+  EXPECT_EQ(info_.records, 4u);
+  ExpectOk(ParseClientHelloHandshake(BuildClientHelloHandshake(s), &info_));
+}
+
+// Hellos beyond 64 KiB: OpenSSL reads ClientHello bodies up to its
+// CLIENT_HELLO_MAX_LENGTH (131396), so we do too. The extensions block is capped
+// at 2^16-1 bytes, so large hellos put their bulk in cipher_suites.
+TEST_F(TlsTest, ClientHelloOver64KiBAccepted) {
+  ClientHelloSpec s;
+  AddPadding(&s, 60000);
+  Bytes body = BuildClientHelloBody(s);
+  // Rebuild with a 65534-byte cipher_suites list: legacy_version(2) random(32)
+  // session_id(1+32) then cipher_suites<2..2^16-2>.
+  const size_t cs_at = 2 + 32 + 1 + 32;
+  const size_t old_cs = (size_t{body[cs_at]} << 8) | body[cs_at + 1];
+  Bytes big(body.begin(), body.begin() + cs_at);
+  testing::PutU16(&big, 65534);
+  testing::PutBytes(&big, absl::MakeConstSpan(body).subspan(cs_at + 2, old_cs));
+  for (size_t i = old_cs; i < 65534; i += 2) testing::PutU16(&big, 0x00ff);
+  testing::PutBytes(&big, absl::MakeConstSpan(body).subspan(cs_at + 2 + old_cs));
+  ASSERT_GT(big.size(), size_t{65536} + 50000);
+  ASSERT_LE(big.size(), kMaxClientHelloBytes);
+  const Bytes hs = WrapHandshake(big);
+  ExpectOk(Parse(testing::SplitIntoRecordsOfSize(hs, 16384)));
+  EXPECT_EQ(info_.sni, "example.com");
+  ExpectOk(ParseClientHelloHandshake(hs, &info_));
+  EXPECT_EQ(info_.sni, "example.com");
+}
+
+// Boundary pair (STYLE.md 11): the body cap and one byte more, judged from the header.
+TEST_F(TlsTest, ClientHelloCapBoundary) {
+  Bytes at_cap = testing::FromHex("01");
+  testing::PutU24(&at_cap, static_cast<uint32_t>(kMaxClientHelloBytes));
+  Bytes over = testing::FromHex("01");
+  testing::PutU24(&over, static_cast<uint32_t>(kMaxClientHelloBytes + 1));
+  EXPECT_EQ(Parse(SplitIntoRecords(at_cap, 1)).status, ParseStatus::kNeedMore);
+  ExpectMalformed(Parse(SplitIntoRecords(over, 1)), TlsMalformed::kTooLarge);
+  EXPECT_EQ(ParseClientHelloHandshake(at_cap, &info_).status, ParseStatus::kNeedMore);
+  ExpectMalformed(ParseClientHelloHandshake(over, &info_), TlsMalformed::kTooLarge);
 }
 
 TEST_F(TlsTest, ScratchOnlyNeededWhenFragmented) {
@@ -460,13 +526,298 @@ TEST_F(TlsTest, ScratchOnlyNeededWhenFragmented) {
 }
 
 TEST_F(TlsTest, RecordLengthLimits) {
-  ExpectMalformed(Parse(testing::FromHex("16 03 01 00 00")), TlsMalformed::kBadRecordLength);
-  ExpectMalformed(Parse(testing::FromHex("16 03 01 40 01 01")), TlsMalformed::kBadRecordLength);
-  // An empty record after a first fragment.
+  // 2^14 + 2048 is what servers accept on a record header; one more is refused.
+  ExpectMalformed(Parse(testing::FromHex("16 03 01 48 01")), TlsMalformed::kBadRecordLength);
+  EXPECT_EQ(Parse(testing::FromHex("16 03 01 48 00 01")).status, ParseStatus::kNeedMore);
+  EXPECT_EQ(Parse(testing::FromHex("16 03 01 40 01 01")).status, ParseStatus::kNeedMore);
+  // A hello in one record of 2^14 + 2048 bytes.
+  ClientHelloSpec s;
+  s.padding = 1;
+  const size_t base = BuildClientHelloHandshake(s).size();
+  s.padding = 1 + kTlsMaxRecordLength - base;
+  const Bytes hs = BuildClientHelloHandshake(s);
+  ASSERT_EQ(hs.size(), kTlsMaxRecordLength);
+  ExpectOk(Parse(testing::SplitIntoRecordsOfSize(hs, kTlsMaxRecordLength)));
+  EXPECT_EQ(info_.records, 1u);
+  EXPECT_EQ(info_.sni, "example.com");
+}
+
+// Empty records are discarded by OpenSSL and BoringSSL (up to 32): skipped.
+TEST_F(TlsTest, EmptyRecordsSkipped) {
   const Bytes hs = BuildClientHelloHandshake({});
-  Bytes stream = SplitIntoRecords(Bytes(hs.begin(), hs.begin() + 10), 1);
-  for (uint8_t b : testing::FromHex("16 03 01 00 00")) stream.push_back(b);
-  ExpectMalformed(Parse(stream), TlsMalformed::kBadRecordLength);
+  Bytes stream = testing::FromHex("16 03 01 00 00");
+  const Bytes two = SplitIntoRecords(hs, 2);
+  const size_t first = 5 + hs.size() / 2;
+  stream.insert(stream.end(), two.begin(), two.begin() + first);
+  for (uint8_t b : testing::FromHex("16 03 01 00 00 15 03 01 00 00")) stream.push_back(b);
+  stream.insert(stream.end(), two.begin() + first, two.end());
+  ExpectOk(Parse(stream));
+  EXPECT_EQ(info_.sni, "example.com");
+  EXPECT_EQ(info_.records, 2u);
+  EXPECT_EQ(info_.skipped_records, 3);
+}
+
+// ---- incremental assembly (AssembleClientHello) ------------------------------
+
+// Feeds `stream` to a fresh assembler `chunk` bytes at a time, as a caller with a
+// stream buffer would: consumed bytes are dropped, the rest is kept and grown.
+// Returns the final result; *total_consumed counts bytes consumed overall.
+struct Fed {
+  TlsAssembleResult result;
+  size_t total_consumed;
+  std::string sni;
+  std::vector<std::string> names;
+  size_t max_buffered;  // the largest stream buffer the caller had to keep
+};
+Fed FeedInChunks(const Bytes& stream, size_t chunk, absl::Span<uint8_t> scratch) {
+  TlsHelloAssembler st{};
+  Bytes buf;
+  Fed f{};
+  size_t pos = 0;
+  ClientHelloInfo info;
+  for (;;) {
+    const size_t take = std::min(chunk, stream.size() - pos);
+    buf.insert(buf.end(), stream.begin() + pos, stream.begin() + pos + take);
+    pos += take;
+    f.max_buffered = std::max(f.max_buffered, buf.size());
+    f.result = AssembleClientHello(&st, buf, scratch, &info);
+    f.total_consumed += f.result.consumed;
+    if (f.result.status != ParseStatus::kNeedMore) break;
+    buf.erase(buf.begin(), buf.begin() + f.result.consumed);
+    if (pos == stream.size()) break;
+  }
+  if (f.result.status == ParseStatus::kOk) {
+    f.sni = std::string(info.sni);
+    for (size_t i = 0; i < info.sni_count; ++i) f.names.emplace_back(info.sni_names[i]);
+  }
+  return f;
+}
+
+TEST_F(TlsTest, AssemblerFedByteByByteMatchesWhole) {
+  ClientHelloSpec s;
+  s.sni = "bytewise.example.net";
+  s.alpn = {"h2"};
+  s.grease = true;
+  s.pq_key_share = true;
+  const Bytes hs = BuildClientHelloHandshake(s);
+  for (const size_t records : {size_t{1}, size_t{2}, size_t{13}, hs.size()}) {
+    Bytes stream = testing::FromHex("15 03 01 00 02 01 5a");  // a warning alert first
+    const Bytes rec = SplitIntoRecords(hs, records);
+    stream.insert(stream.end(), rec.begin(), rec.end());
+    const Fed whole = FeedInChunks(stream, stream.size(), absl::MakeSpan(scratch_));
+    ASSERT_EQ(whole.result.status, ParseStatus::kOk) << TlsMalformedName(whole.result.error);
+    EXPECT_EQ(whole.sni, "bytewise.example.net");
+    EXPECT_EQ(whole.total_consumed, stream.size());
+    for (const size_t chunk : {size_t{1}, size_t{2}, size_t{7}, size_t{100}}) {
+      const Fed part = FeedInChunks(stream, chunk, absl::MakeSpan(scratch_));
+      EXPECT_EQ(part.result.status, ParseStatus::kOk) << records << " records, chunk " << chunk;
+      EXPECT_EQ(part.sni, whole.sni);
+      EXPECT_EQ(part.total_consumed, whole.total_consumed);
+      // Only one partial record is ever buffered by the caller.
+      EXPECT_LE(part.max_buffered, kTlsRecordHeaderBytes + hs.size() / records + 1 + chunk);
+    }
+  }
+}
+
+// The hello in 1-byte records, far past the old 16 KiB stream cap: the caller
+// never buffers more than one 6-byte record.
+TEST_F(TlsTest, OneByteRecordsPast16KiB) {
+  ClientHelloSpec s;
+  s.sni = "tiny.records.example";
+  s.padding = 3000;
+  const Bytes hs = BuildClientHelloHandshake(s);
+  const Bytes stream = testing::SplitIntoRecordsOfSize(hs, 1);
+  ASSERT_GT(stream.size(), 16384u);
+  const Fed f = FeedInChunks(stream, 1, absl::MakeSpan(scratch_));
+  ASSERT_EQ(f.result.status, ParseStatus::kOk) << TlsMalformedName(f.result.error);
+  EXPECT_EQ(f.sni, "tiny.records.example");
+  EXPECT_LE(f.max_buffered, kTlsRecordHeaderBytes + 1);
+  ExpectOk(Parse(stream));
+  EXPECT_EQ(info_.records, hs.size());
+}
+
+// OpenSSL and BoringSSL read and ignore warning alerts in any state, before the
+// ClientHello too (up to 4; the 5th is fatal).
+TEST_F(TlsTest, AlertBeforeHello) {
+  const Bytes hello = BuildClientHello({});
+  for (const char* alert : {"15 03 01 00 02 01 5a",    // warning user_canceled
+                            "15 03 03 00 02 01 64"}) {  // warning no_renegotiation
+    Bytes stream = testing::FromHex(alert);
+    stream.insert(stream.end(), hello.begin(), hello.end());
+    ExpectOk(Parse(stream));
+    EXPECT_EQ(info_.sni, "example.com");
+    EXPECT_EQ(info_.skipped_records, 1);
+    EXPECT_EQ(info_.stream_consumed, stream.size());
+  }
+  // An alert between two fragments of the hello.
+  const Bytes hs = BuildClientHelloHandshake({});
+  const Bytes two = SplitIntoRecords(hs, 2);
+  const size_t first = 5 + hs.size() / 2;
+  Bytes mid(two.begin(), two.begin() + first);
+  for (uint8_t b : testing::FromHex("15 03 03 00 02 01 5a")) mid.push_back(b);
+  mid.insert(mid.end(), two.begin() + first, two.end());
+  ExpectOk(Parse(mid));
+  EXPECT_EQ(info_.sni, "example.com");
+}
+
+TEST_F(TlsTest, WarningAlertsCappedAtFour) {
+  const Bytes hello = BuildClientHello({});
+  for (size_t n : {size_t{4}, size_t{5}}) {
+    Bytes stream;
+    for (size_t i = 0; i < n; ++i) {
+      for (uint8_t b : testing::FromHex("15 03 01 00 02 01 5a")) stream.push_back(b);
+    }
+    stream.insert(stream.end(), hello.begin(), hello.end());
+    if (n == kTlsMaxWarningAlerts) {
+      ExpectOk(Parse(stream));
+    } else {
+      ExpectMalformed(Parse(stream), TlsMalformed::kTooManySkipped);
+    }
+  }
+}
+
+// A fatal alert or close_notify ends what the server reads: nothing after it is a hello it sees.
+TEST_F(TlsTest, FatalAlertOrCloseNotifyBeforeHello) {
+  const Bytes hello = BuildClientHello({});
+  for (const char* alert : {"15 03 01 00 02 02 28", "15 03 01 00 02 01 00", "15 03 01 00 03 01 5a 00"}) {
+    Bytes stream = testing::FromHex(alert);
+    stream.insert(stream.end(), hello.begin(), hello.end());
+    ExpectMalformed(Parse(stream), TlsMalformed::kAlert);
+  }
+  // Judged from the level byte, before the record is whole.
+  ExpectMalformed(Parse(testing::FromHex("15 03 01 00 02 02")), TlsMalformed::kAlert);
+}
+
+// No server we checked accepts a CCS before the ClientHello, but skipping it can
+// only let us read more: skipped, up to kTlsMaxSkippedRecords.
+TEST_F(TlsTest, ChangeCipherSpecBeforeHello) {
+  const Bytes hello = BuildClientHello({});
+  Bytes stream = testing::FromHex("14 03 03 00 01 01");
+  stream.insert(stream.end(), hello.begin(), hello.end());
+  ExpectOk(Parse(stream));
+  EXPECT_EQ(info_.sni, "example.com");
+  for (size_t n : {kTlsMaxSkippedRecords, kTlsMaxSkippedRecords + 1}) {
+    Bytes many;
+    for (size_t i = 0; i < n; ++i) {
+      for (uint8_t b : testing::FromHex("14 03 03 00 01 01")) many.push_back(b);
+    }
+    many.insert(many.end(), hello.begin(), hello.end());
+    if (n == kTlsMaxSkippedRecords) {
+      ExpectOk(Parse(many));
+    } else {
+      ExpectMalformed(Parse(many), TlsMalformed::kTooManySkipped);
+    }
+  }
+}
+
+// After a HelloRetryRequest the client sends a second ClientHello on the same
+// stream (after a middlebox-compatibility CCS): stream_consumed says where it starts.
+TEST_F(TlsTest, SecondClientHelloAfterStreamConsumed) {
+  ClientHelloSpec a;
+  a.sni = "first.example";
+  ClientHelloSpec b;
+  b.sni = "second.example";
+  Bytes stream = BuildClientHello(a);
+  const size_t first_len = stream.size();
+  for (uint8_t x : testing::FromHex("14 03 03 00 01 01")) stream.push_back(x);
+  const Bytes second = SplitIntoRecords(BuildClientHelloHandshake(b), 3);
+  stream.insert(stream.end(), second.begin(), second.end());
+  TlsHelloAssembler st{};
+  ClientHelloInfo info;
+  kept_.push_back(stream);
+  absl::Span<const uint8_t> rest(kept_.back());
+  TlsAssembleResult r = AssembleClientHello(&st, rest, absl::MakeSpan(scratch_), &info);
+  ASSERT_EQ(r.status, ParseStatus::kOk);
+  EXPECT_EQ(info.sni, "first.example");
+  EXPECT_EQ(r.consumed, first_len);
+  EXPECT_EQ(info.stream_consumed, first_len);
+  st = TlsHelloAssembler{};
+  rest = rest.subspan(r.consumed);
+  r = AssembleClientHello(&st, rest, absl::MakeSpan(scratch_), &info);
+  ASSERT_EQ(r.status, ParseStatus::kOk);
+  EXPECT_EQ(info.sni, "second.example");
+  EXPECT_EQ(r.consumed, rest.size());
+  EXPECT_EQ(info.records, 3u);
+}
+
+TEST_F(TlsTest, AssemblerNeedMoreReportsConsumedAndNeed) {
+  const Bytes hs = BuildClientHelloHandshake({});
+  const Bytes stream = SplitIntoRecords(hs, 2);
+  const size_t first = 5 + hs.size() / 2;
+  TlsHelloAssembler st{};
+  ClientHelloInfo info;
+  // The first record and 3 bytes of the second header.
+  Bytes part(stream.begin(), stream.begin() + first + 3);
+  TlsAssembleResult r = AssembleClientHello(&st, part, absl::MakeSpan(scratch_), &info);
+  EXPECT_EQ(r.status, ParseStatus::kNeedMore);
+  EXPECT_EQ(r.consumed, first);
+  EXPECT_EQ(r.need, first + 5);
+  Bytes rest(stream.begin() + first, stream.end());
+  r = AssembleClientHello(&st, rest, absl::MakeSpan(scratch_), &info);
+  ASSERT_EQ(r.status, ParseStatus::kOk);
+  EXPECT_EQ(r.consumed, rest.size());
+  EXPECT_TRUE(Within(info.sni, scratch_));
+}
+
+// ---- server_name with several names ---------------------------------------------
+
+Bytes ServerNameList(const std::vector<std::pair<uint8_t, std::string>>& entries) {
+  Bytes list;
+  for (const auto& [type, name] : entries) {
+    testing::PutU8(&list, type);
+    testing::PutU16(&list, static_cast<uint16_t>(name.size()));
+    testing::PutString(&list, name);
+  }
+  Bytes data;
+  testing::PutPrefixed(&data, 2, list);
+  return data;
+}
+
+TEST_F(TlsTest, SniTwoHostNamesBothReported) {
+  ClientHelloSpec s;
+  s.sni = std::nullopt;
+  s.extra_extensions = {{kTlsExtServerName, ServerNameList({{0, "allowed.example"}, {0, "www.tiktok.com"}})}};
+  ExpectOk(Parse(BuildClientHello(s)));
+  EXPECT_EQ(info_.sni, "allowed.example");
+  ASSERT_EQ(info_.sni_count, 2);
+  EXPECT_EQ(info_.sni_names[0], "allowed.example");
+  EXPECT_EQ(info_.sni_names[1], "www.tiktok.com");
+  EXPECT_TRUE(info_.sni_ambiguous);
+  EXPECT_FALSE(info_.sni_capped);
+  // One name: not ambiguous; entries of other types are not names.
+  s.extra_extensions = {{kTlsExtServerName, ServerNameList({{7, "other.type"}, {0, "one.example"}})}};
+  ExpectOk(Parse(BuildClientHello(s)));
+  EXPECT_EQ(info_.sni, "one.example");
+  EXPECT_EQ(info_.sni_count, 1);
+  EXPECT_FALSE(info_.sni_ambiguous);
+}
+
+TEST_F(TlsTest, SniNamesCapped) {
+  ClientHelloSpec s;
+  s.sni = std::nullopt;
+  std::vector<std::pair<uint8_t, std::string>> names;
+  for (size_t i = 0; i <= kMaxTlsSniNames; ++i) names.push_back({0, "n" + std::to_string(i) + ".example"});
+  s.extra_extensions = {{kTlsExtServerName, ServerNameList(names)}};
+  ExpectOk(Parse(BuildClientHello(s)));
+  EXPECT_EQ(info_.sni_count, kMaxTlsSniNames);
+  EXPECT_TRUE(info_.sni_capped);
+  EXPECT_TRUE(info_.sni_ambiguous);
+}
+
+TEST_F(TlsTest, DuplicateServerNameExtensionBothReported) {
+  ClientHelloSpec s;
+  s.sni = "first.example";
+  s.extra_extensions = {{kTlsExtServerName, ServerNameList({{0, "www.tiktok.com"}})}};
+  ExpectOk(Parse(BuildClientHello(s)));
+  EXPECT_EQ(info_.sni, "first.example");
+  ASSERT_EQ(info_.sni_count, 2);
+  EXPECT_EQ(info_.sni_names[1], "www.tiktok.com");
+  EXPECT_TRUE(info_.sni_ambiguous);
+  // A broken second copy is tolerated; the first name stands.
+  s.extra_extensions = {{kTlsExtServerName, testing::FromHex("00 05 00 00 09 61")}};
+  ExpectTolerated(Parse(BuildClientHello(s)), TlsMalformed::kBadSni);
+  EXPECT_EQ(info_.sni, "first.example");
+  EXPECT_TRUE(info_.sni_ambiguous);
 }
 
 TEST_F(TlsTest, BytesAfterTheHello) {
@@ -483,7 +834,7 @@ TEST_F(TlsTest, BytesAfterTheHello) {
   for (uint8_t b : testing::FromHex("17 03 03 00 03 aa bb cc")) stream.push_back(b);
   ExpectOk(Parse(stream));
   EXPECT_EQ(info_.stream_consumed, hello_end);
-  EXPECT_EQ(info_.records, 2);
+  EXPECT_EQ(info_.records, 2u);
 }
 
 TEST_F(TlsTest, BadServerName) {

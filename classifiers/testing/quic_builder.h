@@ -149,6 +149,7 @@ struct PacketSpec {
   Bytes frames;
   size_t pad_to = 0;  // pad the payload with PADDING so the packet is at least this long
   Bytes key_dcid;     // keys from this DCID instead of `dcid` (a client's later Initials)
+  bool quic_bit = true;  // false: the fixed bit 0x40 cleared (RFC 9287 grease_quic_bit)
 };
 
 // Builds and protects one long-header packet like a client would (RFC 9001 §5).
@@ -159,7 +160,8 @@ inline Bytes Protect(const TestVersion& v, const PacketSpec& s) {
   using quic_builder_internal::Check;
   const TestKeys k = ClientKeys(v, s.key_dcid.empty() ? s.dcid : s.key_dcid);
   Bytes h;
-  PutU8(&h, static_cast<uint8_t>(0xc0 | (TypeBits(s.type, v.v2) << 4) | (s.pn_len - 1)));  // form, fixed, type, pn len
+  PutU8(&h, static_cast<uint8_t>((s.quic_bit ? 0xc0 : 0x80) | (TypeBits(s.type, v.v2) << 4) |
+                                 (s.pn_len - 1)));  // form, fixed bit, type, pn len
   PutU32(&h, v.version);                                                                  // version
   PutPrefixed(&h, 1, s.dcid);                                                             // DCID
   PutPrefixed(&h, 1, s.scid);                                                             // SCID
