@@ -39,6 +39,19 @@ namespace vigie {
   X(tcp_overlap_conflicts, "TCP overlaps whose bytes differ from data held (first kept)") \
   X(tcp_reasm_cap_hit, "TCP streams that reached the reassembly cap undecided")         \
   X(tcp_reasm_pool_empty, "TCP streams not reassembled: buffer pool exhausted")         \
+  X(tcp_reasm_quota_hit, "TCP streams not reassembled: their source holds its share of buffers") \
+  X(flow_quota_hit, "packets of a new flow refused: their source holds its share of flows") \
+  X(flow_table_full, "packets of a new flow refused: the flow table is full of inspecting flows") \
+  X(tcp_syn_data, "SYN segments carrying data (TCP Fast Open), read")                 \
+  X(tcp_syn_ignored, "SYNs with another ISN inside an open connection, ignored (RFC 5961 challenge ACK)") \
+  X(tcp_port_reuse, "new connections on the 4-tuple of a closed or decided one")      \
+  X(tcp_beyond_cap, "TCP segments starting past the reassembly cap, not held")        \
+  X(tcp_urgent, "TCP segments with urgent data (the urgent byte is not in the stream)") \
+  X(tcp_md5_unkeyed, "TCP segments with an MD5 signature option, dropped by the server") \
+  X(checksum_bad, "segments and datagrams with a bad transport checksum, not read")  \
+  X(checksum_offload, "sources whose checksums are all bad (offload): checks stopped") \
+  X(uninspected, "connections decided by [inspect] uninspected")                     \
+  X(conflicts, "decisions where two readings of the same bytes disagreed")           \
   X(dns_queries, "DNS query messages classified")                                       \
   X(dns_questions, "DNS questions classified")                                          \
   X(dns_responses_ignored, "DNS responses seen and not classified")                     \

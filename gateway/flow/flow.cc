@@ -9,6 +9,7 @@ namespace vigie {
 FlowTable::FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t id_base, uint64_t id_step)
     : opts_(opts), counters_(counters), next_id_(id_base), id_step_(id_step) {
   index_.reserve(std::min<size_t>(opts_.max_flows, 65536));
+  sources_.reserve(std::min<size_t>(opts_.max_flows, 65536));
 }
 
 void FlowTable::Unlink(uint32_t i) {
@@ -31,6 +32,10 @@ void FlowTable::PushBack(uint32_t i) {
 void FlowTable::Remove(uint32_t i) {
   Flow& f = slots_[i];
   Release(&f);
+  if (auto it = sources_.find(f.client_ip); it != sources_.end() && --it->second.flows == 0 &&
+                                            it->second.buffers == 0) {
+    sources_.erase(it);
+  }
   Unlink(i);
   index_.erase(f.key);
   f.in_use = false;
@@ -72,6 +77,22 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
     *from_client = pkt.src == f.client_ip && pkt.src_port == f.client_port;
     return &f;
   }
+  // Who is the client? For TCP the SYN says; a SYN-ACK names the other side.
+  // Otherwise the sender of the first packet, unless it comes from a UDP
+  // service port (DNS, QUIC, DoQ) to another port (a reply seen first).
+  bool src_is_client = true;
+  if (pkt.l4_proto == kProtoTcp && (pkt.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
+    src_is_client = false;
+  } else if (pkt.l4_proto == kProtoUdp && IsServicePort(pkt.src_port) && !IsServicePort(pkt.dst_port)) {
+    src_is_client = false;
+  }
+  const IpAddress& client = src_is_client ? pkt.src : pkt.dst;
+  SourceUsage& use = sources_[client];
+  if (use.flows >= opts_.max_per_source) {
+    ++use.quota_hits;
+    counters_->Inc(Counter::k_flow_quota_hit);
+    return nullptr;
+  }
   uint32_t i;
   if (!free_slots_.empty()) {
     i = free_slots_.back();
@@ -84,6 +105,7 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
     uint32_t victim = head_[1] != kNil ? head_[1] : head_[0];
     Remove(victim);
     counters_->Inc(Counter::k_flows_evicted);
+    // (Remove may have erased the entry `use` referred to.)
     i = free_slots_.back();
     free_slots_.pop_back();
   }
@@ -95,15 +117,7 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
   f.last_us = now_us;
   f.proto = pkt.l4_proto;
   f.in_use = true;
-  // Who is the client? For TCP the SYN says; a SYN-ACK names the other side.
-  // Otherwise the sender of the first packet, unless it comes from a UDP
-  // service port (DNS, QUIC, DoQ) to another port (a reply seen first).
-  bool src_is_client = true;
-  if (pkt.l4_proto == kProtoTcp && (pkt.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
-    src_is_client = false;
-  } else if (pkt.l4_proto == kProtoUdp && IsServicePort(pkt.src_port) && !IsServicePort(pkt.dst_port)) {
-    src_is_client = false;
-  }
+  ++sources_[client].flows;
   if (src_is_client) {
     f.client_ip = pkt.src, f.client_port = pkt.src_port, f.server_ip = pkt.dst, f.server_port = pkt.dst_port;
   } else {
@@ -174,24 +188,72 @@ void ShiftBits(uint64_t* bits, int64_t shift) {
 }
 }  // namespace
 
-int32_t FlowTable::TakeBuffer() {
-  if (!free_buffers_.empty()) {
-    int32_t b = free_buffers_.back();
-    free_buffers_.pop_back();
-    return b;
+int32_t FlowTable::TakeBuffer(Flow* flow) {
+  SourceUsage& use = sources_[flow->client_ip];
+  if (use.buffers >= opts_.reassembly_per_source) {
+    ++use.quota_hits;
+    counters_->Inc(Counter::k_tcp_reasm_quota_hit);
+    flow->stream.no_buffer = TcpStream::NoBuffer::kQuota;
+    return -1;
   }
-  if (buffer_count_ >= opts_.reassembly_buffers) return -1;
-  // Value-initialized: the bitmap starts clear (Release keeps it so).
-  pool_.push_back(std::make_unique<uint64_t[]>(kPoolEntryBytes / 8));
-  return static_cast<int32_t>(buffer_count_++);
+  int32_t b;
+  if (!free_buffers_.empty()) {
+    b = free_buffers_.back();
+    free_buffers_.pop_back();
+  } else if (buffer_count_ < opts_.reassembly_buffers) {
+    // Value-initialized: the bitmap starts clear (Release keeps it so).
+    pool_.push_back(std::make_unique<uint64_t[]>(kPoolEntryBytes / 8));
+    b = static_cast<int32_t>(buffer_count_++);
+  } else {
+    counters_->Inc(Counter::k_tcp_reasm_pool_empty);
+    flow->stream.no_buffer = TcpStream::NoBuffer::kPool;
+    return -1;
+  }
+  ++use.buffers;
+  return b;
+}
+
+absl::Span<uint8_t> FlowTable::Aux(Flow* flow) {
+  if (flow->aux < 0) {
+    SourceUsage& use = sources_[flow->client_ip];
+    if (use.buffers >= opts_.reassembly_per_source) {
+      ++use.quota_hits;
+      counters_->Inc(Counter::k_tcp_reasm_quota_hit);
+      flow->stream.no_buffer = TcpStream::NoBuffer::kQuota;
+      return {};
+    }
+    if (!aux_free_.empty()) {
+      flow->aux = aux_free_.back();
+      aux_free_.pop_back();
+    } else if (aux_pool_.size() < std::max<size_t>(1, opts_.reassembly_buffers / 4)) {
+      aux_pool_.push_back(std::make_unique<uint8_t[]>(kAuxBufferBytes));
+      flow->aux = static_cast<int32_t>(aux_pool_.size() - 1);
+    } else {
+      counters_->Inc(Counter::k_tcp_reasm_pool_empty);
+      flow->stream.no_buffer = TcpStream::NoBuffer::kPool;
+      return {};
+    }
+    ++use.buffers;
+  }
+  return absl::Span<uint8_t>(aux_pool_[size_t(flow->aux)].get(), kAuxBufferBytes);
 }
 
 void FlowTable::Release(Flow* flow) {
+  if (flow->aux >= 0) {
+    aux_free_.push_back(flow->aux);
+    flow->aux = -1;
+    if (auto it = sources_.find(flow->client_ip); it != sources_.end() && it->second.buffers > 0) {
+      --it->second.buffers;
+    }
+  }
   TcpStream& s = flow->stream;
   if (s.buffer >= 0) {
     // Clear the bits this stream may have set, so the buffer is reused clean.
     std::memset(BufferBits(s.buffer), 0, (s.high + 63) / 64 * sizeof(uint64_t));
     free_buffers_.push_back(s.buffer);
+    if (auto it = sources_.find(flow->client_ip); it != sources_.end() && it->second.buffers > 0) {
+      --it->second.buffers;
+    }
   }
   s.buffer = -1;
   s.contiguous = 0;
@@ -242,15 +304,48 @@ bool ShiftHeld(TcpStream& s, uint8_t* buf, uint64_t* bits, uint32_t shift) {
 }
 }  // namespace
 
+bool FlowTable::MoveBaseBack(TcpStream& s, uint32_t new_base) {
+  int64_t back = static_cast<int32_t>(s.base_seq - new_base);
+  if (back <= 0) return back == 0;
+  if (s.syn_seen || s.base_fixed || back > int64_t{kReassemblyCap}) return false;
+  if (s.contiguous == 0 && s.buffer < 0 && s.high == 0) {
+    s.base_seq = new_base;  // nothing held yet
+    return true;
+  }
+  if (s.buffer >= 0 && ShiftHeld(s, BufferData(s.buffer), BufferBits(s.buffer), static_cast<uint32_t>(back))) {
+    s.base_seq = new_base;  // later bytes held: shifted up
+    return true;
+  }
+  return false;
+}
+
 absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool syn,
                                                 absl::Span<const uint8_t> data, bool* in_place) {
   *in_place = false;
   TcpStream& s = flow->stream;
   if (syn) {
-    s.syn_seen = true;
-    s.has_base = true;
-    s.base_seq = seq + 1;
-    data = {};  // data on a SYN (TFO) is rare; not inspected
+    if (s.syn_seen && seq != s.isn) {
+      // Another ISN inside an open connection: the receiver ignores it.
+      counters_->Inc(Counter::k_tcp_syn_ignored);
+      return {};
+    }
+    if (!s.syn_seen) {
+      // Offset 0 is ISN + 1. Bytes seen before the SYN (a reordered capture)
+      // move up when they can; else they stay where they are.
+      if (!s.has_base) {
+        s.has_base = true;
+        s.base_seq = seq + 1;
+      } else {
+        MoveBaseBack(s, seq + 1);
+      }
+      s.syn_seen = true;
+      s.isn = seq;
+    }
+    if (data.empty()) return {};
+    // Data on a SYN (TCP Fast Open, RFC 7413 §3): stream bytes from ISN + 1,
+    // which the server reads.
+    counters_->Inc(Counter::k_tcp_syn_data);
+    seq += 1;
   }
   if (data.empty()) return {};
   if (!s.has_base) {
@@ -261,14 +356,7 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
   if (off < 0) {
     // Offset 0 may move back only while it is a guess: no SYN seen and
     // nothing consumed yet (else this is a retransmission of old bytes).
-    bool may_rebase = !s.syn_seen && !s.base_fixed && -off <= int64_t{kReassemblyCap};
-    if (may_rebase && s.contiguous == 0 && s.buffer < 0 && s.high == 0) {
-      // No SYN seen and nothing held: this earlier segment becomes offset 0.
-      s.base_seq = seq;
-      off = 0;
-    } else if (may_rebase && s.buffer >= 0 && ShiftHeld(s, BufferData(s.buffer), BufferBits(s.buffer), static_cast<uint32_t>(-off))) {
-      // No SYN seen and later bytes held: they were shifted up; rebase.
-      s.base_seq = seq;
+    if (MoveBaseBack(s, seq)) {
       off = 0;
     } else if (off + int64_t(data.size()) <= 0) {
       counters_->Inc(Counter::k_tcp_retransmissions);
@@ -279,23 +367,22 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
     }
   }
   if (off >= kReassemblyCap) {
-    s.cap_hit = true;
+    // Far past anything a first message needs (a stray byte, a decoy):
+    // not held, and the stream goes on.
+    counters_->Inc(Counter::k_tcp_beyond_cap);
     return {};
   }
   uint32_t start = static_cast<uint32_t>(off);
   uint32_t end = static_cast<uint32_t>(std::min<int64_t>(off + int64_t(data.size()), kReassemblyCap));
-  if (off + int64_t(data.size()) > kReassemblyCap) s.cap_hit = true;
   ++s.segments;
   if (s.buffer < 0 && s.contiguous == 0 && s.high == 0 && start == 0) {
     *in_place = true;
+    if (end == kReassemblyCap && data.size() > end) s.cap_hit = true;
     return data.first(end);
   }
   if (s.buffer < 0) {
-    s.buffer = TakeBuffer();
-    if (s.buffer < 0) {
-      counters_->Inc(Counter::k_tcp_reasm_pool_empty);
-      return {};
-    }
+    s.buffer = TakeBuffer(flow);
+    if (s.buffer < 0) return {};
   }
   uint8_t* buf = BufferData(s.buffer);
   uint32_t before = s.contiguous;
@@ -304,6 +391,8 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
     --s.segments;
     return {};
   }
+  // The cap is reached when the contiguous stream fills it.
+  if (s.contiguous >= kReassemblyCap) s.cap_hit = true;
   if (s.contiguous == before) {
     counters_->Inc(Counter::k_tcp_out_of_order);
     return {};
@@ -311,13 +400,28 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
   return absl::Span<const uint8_t>(buf, s.contiguous);
 }
 
+void FlowTable::Restart(Flow* flow) {
+  Release(flow);
+  flow->stream = TcpStream();
+  flow->tls = TlsHelloAssembler{};
+  flow->http_body_left = 0;
+  flow->http_chunked = false;
+  flow->http_chunk = HttpChunkedState{};
+  flow->state = FlowState::kNew;
+  flow->kind = StreamKind::kUnknown;
+  flow->action = 0;
+  flow->hellos = 0;
+  flow->closed = false;
+  flow->quic_dcid_len = 0;
+  flow->id = next_id_;
+  next_id_ += id_step_;
+  counters_->Inc(Counter::k_tcp_port_reuse);
+}
+
 bool FlowTable::Retain(Flow* flow, absl::Span<const uint8_t> in_place) {
   TcpStream& s = flow->stream;
-  if (s.buffer < 0) s.buffer = TakeBuffer();
-  if (s.buffer < 0) {
-    counters_->Inc(Counter::k_tcp_reasm_pool_empty);
-    return false;
-  }
+  if (s.buffer < 0) s.buffer = TakeBuffer(flow);
+  if (s.buffer < 0) return false;
   uint32_t n = static_cast<uint32_t>(in_place.size());
   uint64_t* bits = BufferBits(s.buffer);
   std::memcpy(BufferData(s.buffer), in_place.data(), n);

@@ -21,6 +21,13 @@
 // a pool buffer thus costs kReassemblyCap + ~2 KiB.
 // Overlapping bytes keep what arrived first; a differing retransmission is
 // counted (tcp_overlap_conflicts).
+// Like the receiver (Linux): data on a SYN (TCP Fast Open, RFC 7413) is
+// stream bytes from ISN + 1; a SYN with another ISN inside an open connection
+// is ignored (RFC 5961 §4: the receiver answers with a challenge ACK); a
+// segment starting past the cap is not held and does not end the stream.
+// Fair shares: each source holds at most max_per_source flows and
+// reassembly_per_source buffers (flow_quota_hit, tcp_reasm_quota_hit, and
+// per source in sources()).
 //
 // Thread safety: one FlowTable per worker (flows are sharded by hash); none
 // of it is shared. No allocation per packet once the table has grown.
@@ -34,13 +41,20 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "gateway/base/counters.h"
+#include "classifiers/http.h"
+#include "classifiers/tls.h"
 #include "gateway/decode/decode.h"
 
 namespace vigie {
 
-// The ClientHello cap (classifiers/tls.h) is 16 KiB of handshake; with record
-// headers that is what a stream may need before it is decided.
-inline constexpr uint32_t kReassemblyCap = 16384 + 5 * 4;
+// What a stream buffer holds at most: one whole TLS record (header plus
+// kTlsMaxRecordLength, classifiers/tls.h), since the TLS inspector consumes
+// records as they complete; also an HTTP request head, a DNS-over-TCP message
+// or a QUIC ClientHello's CRYPTO bytes up to this size. Rounded up to 8.
+inline constexpr uint32_t kReassemblyCap = (5 + kTlsMaxRecordLength + 7) / 8 * 8;
+// A ClientHello spread over several records is joined into a flow's aux
+// buffer (taken from its own pool, within the source's share).
+inline constexpr size_t kAuxBufferBytes = kMaxClientHelloBytes;
 // 64-bit words of the held-bytes bitmap kept after each reassembly buffer.
 inline constexpr uint32_t kReassemblyBitmapWords = (kReassemblyCap + 63) / 64;
 
@@ -78,6 +92,10 @@ struct TcpStream {
   bool cap_hit = false;
   bool syn_seen = false;
   bool base_fixed = false;   // bytes were consumed: offset 0 can no longer move back
+  uint32_t isn = 0;          // the client's initial sequence number (syn_seen)
+  // Why the stream could not be held: a message needed a buffer and none
+  // was free (kPool) or its source held its share (kQuota).
+  enum class NoBuffer : uint8_t { kNone, kPool, kQuota } no_buffer = NoBuffer::kNone;
 };
 
 struct Flow {
@@ -91,6 +109,13 @@ struct Flow {
   StreamKind kind = StreamKind::kUnknown;
   uint8_t action = 0;  // strongest Action (config.h) decided for the flow, for enforcement
   uint8_t hellos = 0;  // TLS ClientHellos seen
+  bool closed = false;  // a FIN or RST was seen (either way): the 4-tuple may be reused
+  int32_t aux = -1;     // aux pool slot (a ClientHello joined across records), -1 = none
+  TlsHelloAssembler tls{};  // the ClientHello being assembled from records
+  // HTTP keep-alive: the body of the last request still to skip.
+  uint64_t http_body_left = 0;
+  bool http_chunked = false;
+  HttpChunkedState http_chunk{};
   // QUIC: the DCID the client's Initial keys derive from (its first Initial's,
   // or the one a Retry gave), RFC 9001 §5.2.
   uint8_t quic_dcid_len = 0;
@@ -104,6 +129,10 @@ struct Flow {
 struct FlowTableOptions {
   size_t max_flows = 262144;
   size_t reassembly_buffers = 1024;
+  // Fair shares: one source (client address) holds at most this many flows
+  // and reassembly buffers, so one device cannot starve the others.
+  size_t max_per_source = 16384;
+  size_t reassembly_per_source = 64;
   uint64_t tcp_idle_us = 300'000'000;
   uint64_t udp_idle_us = 60'000'000;
 };
@@ -113,8 +142,22 @@ class FlowTable {
   FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t id_base = 1, uint64_t id_step = 1);
 
   // Finds or creates the flow of `pkt` (UDP or TCP). *from_client tells the
-  // packet's direction. Returns nullptr only if max_flows is 0.
+  // packet's direction. Returns nullptr if max_flows is 0 or if a new flow is
+  // refused because its source holds its share (flow_quota_hit).
   Flow* Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_client);
+
+  // A new connection on the flow's 4-tuple (a SYN with another ISN after the
+  // last one closed or was decided): the stream and state start afresh under
+  // a new flow id.
+  void Restart(Flow* flow);
+
+  // Per-source usage, for the fair shares and their report.
+  struct SourceUsage {
+    uint32_t flows = 0;
+    uint32_t buffers = 0;
+    uint64_t quota_hits = 0;  // flows and buffers refused
+  };
+  const absl::flat_hash_map<IpAddress, SourceUsage>& sources() const { return sources_; }
 
   // Expires idle flows (called per packet; O(expired)).
   void Expire(uint64_t now_us);
@@ -135,8 +178,11 @@ class FlowTable {
   }
   // Drops the first n contiguous bytes (a consumed DNS message).
   void Consume(Flow* flow, uint32_t n);
-  // Gives the stream's buffer back (flow decided or ignored).
+  // Gives the stream's buffer and aux buffer back (flow decided or ignored).
   void Release(Flow* flow);
+  // The flow's aux buffer (kAuxBufferBytes), taken on first use within the
+  // source's share; empty (stream.no_buffer set) if none could be had.
+  absl::Span<uint8_t> Aux(Flow* flow);
 
   size_t size() const { return index_.size(); }
   size_t buffers_in_use() const { return buffer_count_ - free_buffers_.size(); }
@@ -152,7 +198,12 @@ class FlowTable {
   static constexpr size_t kPoolEntryBytes = kBitmapOffset + size_t{kReassemblyBitmapWords} * 8;
   uint8_t* BufferData(int32_t slot) { return reinterpret_cast<uint8_t*>(pool_[size_t(slot)].get()); }
   uint64_t* BufferBits(int32_t slot) { return pool_[size_t(slot)].get() + kBitmapOffset / 8; }
-  int32_t TakeBuffer();
+  // A buffer for `flow`'s stream within its source's share; -1 (and
+  // stream.no_buffer set) if none.
+  int32_t TakeBuffer(Flow* flow);
+  // Takes [new_base, old base) in front of the stream when offset 0 was a
+  // guess (no SYN, nothing consumed): held bytes move up. False if it cannot.
+  bool MoveBaseBack(TcpStream& s, uint32_t new_base);
   // Copies [start, end) of the stream (bytes) into the buffer where not yet held.
   bool Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf, uint64_t* bits);
 
@@ -168,6 +219,10 @@ class FlowTable {
   std::vector<std::unique_ptr<uint64_t[]>> pool_;
   size_t buffer_count_ = 0;
   std::vector<int32_t> free_buffers_;
+  absl::flat_hash_map<IpAddress, SourceUsage> sources_;
+  // Aux buffers, allocated on first use (at most reassembly_buffers / 4).
+  std::vector<std::unique_ptr<uint8_t[]>> aux_pool_;
+  std::vector<int32_t> aux_free_;
 };
 
 }  // namespace vigie

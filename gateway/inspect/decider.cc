@@ -37,6 +37,18 @@ void Decider::Malformed(Proto proto, std::string_view why, const PacketContext& 
   v->decided = true;
 }
 
+void Decider::Uninspected(Proto proto, std::string_view why, const PacketContext& cx, PacketVerdict* v,
+                          bool write) {
+  Decision d = NewDecision(cx, proto, cx.flow ? Endpoints::kFlow : Endpoints::kPacket);
+  d.has_sni = false;
+  d.malformed = why;
+  d.verdict = policy().DecideUninspected(d.src);
+  counters_->Inc(Counter::k_uninspected);
+  Record(d, write);
+  v->action = std::max(v->action, d.verdict.action);
+  v->decided = true;
+}
+
 bool Decider::DecideByIp(const PacketContext& cx, PacketVerdict* v) {
   const Policy& pol = policy();
   if (pol.ip_matcher().size() == 0) return false;
@@ -52,6 +64,55 @@ bool Decider::DecideByIp(const PacketContext& cx, PacketVerdict* v) {
   v->flow_final = true;
   flow->action = static_cast<uint8_t>(v->action);
   return true;
+}
+
+Action Decider::StrictestAction(const Decision& d, absl::Span<const std::string_view> names) const {
+  const Policy& pol = policy();
+  Action best = Action::kAllow;
+  for (std::string_view name : names) {
+    DomainBuf norm;
+    if (NormalizeDomain(name, &norm) != DomainError::kOk) continue;
+    Verdict v = pol.Decide(d.src, norm.view(), d.ts_us);
+    pol.Refine(&v, false, d.ech, 0);
+    best = std::max(best, v.action);
+  }
+  return best;
+}
+
+Action Decider::DecideReadings(Decision* d, absl::Span<const std::string_view> names, std::string_view what) {
+  if (names.size() <= 1) {
+    if (!names.empty()) d->domain_raw = names[0];
+    return Decide(d);
+  }
+  const Policy& pol = policy();
+  // Decide each reading (no record), keep the strictest, then record it.
+  size_t best = 0;
+  Verdict best_v;
+  bool differ = false, distinct = false;
+  for (size_t i = 0; i < names.size(); ++i) {
+    DomainBuf norm;
+    Verdict v;
+    if (NormalizeDomain(names[i], &norm) == DomainError::kOk) {
+      v = pol.Decide(d->src, norm.view(), d->ts_us);
+    } else {
+      v.reason = pol.IsManaged(d->src) ? Reason::kNoMatch : Reason::kUnmanaged;
+    }
+    pol.Refine(&v, false, d->ech, d->proto == Proto::kDns ? d->qtype : 0);
+    if (i == 0) {
+      best_v = v;
+      continue;
+    }
+    if (names[i] != names[0]) distinct = true;
+    if (v.action != best_v.action) differ = true;
+    if (v.action > best_v.action) best = i, best_v = v;
+  }
+  d->domain_raw = names[best];
+  if (!distinct) return Decide(d);
+  d->conflict = what;
+  d->readings = static_cast<uint8_t>(std::min<size_t>(names.size(), 255));
+  d->readings_differ = differ;
+  counters_->Inc(Counter::k_conflicts);
+  return Decide(d);  // normalises, decides and records the strictest reading
 }
 
 Action Decider::Decide(Decision* d) {
@@ -76,12 +137,13 @@ Action Decider::Decide(Decision* d) {
     d->verdict.reason = pol.IsManaged(d->src) ? Reason::kNoMatch : Reason::kUnmanaged;
   }
   pol.Refine(&d->verdict, !named, d->ech, d->proto == Proto::kDns ? d->qtype : 0);
+  if (d->readings_differ) d->verdict.reason = Reason::kConflict;
   Record(*d);
   d->domain = {};
   return d->verdict.action;
 }
 
-void Decider::Record(const Decision& d) {
+void Decider::Record(const Decision& d, bool write) {
   if (!current_.decided || d.verdict.action > current_.action) {
     current_.decided = true;
     current_.action = d.verdict.action;
@@ -98,7 +160,7 @@ void Decider::Record(const Decision& d) {
   if (by_app_.size() != apps + 1) by_app_.assign(apps + 1, {0, 0, 0});
   size_t slot = d.verdict.match ? d.verdict.match.app : apps;
   by_app_[slot][static_cast<size_t>(d.verdict.action)]++;
-  if (sink_ && ShouldLog(d, log_mode_)) {
+  if (write && sink_ && ShouldLog(d, log_mode_)) {
     sink_->Write(d, pol);
     counters_->Inc(Counter::k_log_events_written);
   }

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "gateway/base/counters.h"
 #include "gateway/decode/decode.h"
 #include "gateway/flow/flow.h"
@@ -61,13 +62,27 @@ class Decider {
   // Normalises d->domain_raw, asks the policy (the ip: rules for a nameless
   // TLS/QUIC/HTTP decision), refines, records. Returns the action.
   Action Decide(Decision* d);
+  // Several readings of one name (`names`, as on the wire): each is decided,
+  // the strictest verdict is kept and recorded once, with d->conflict =
+  // `what` when there was more than one distinct reading (reason conflict
+  // when their actions differed; counted). One name: as Decide.
+  Action DecideReadings(Decision* d, absl::Span<const std::string_view> names, std::string_view what);
+  // The strictest action among `names` for d's source, without recording.
+  Action StrictestAction(const Decision& d, absl::Span<const std::string_view> names) const;
   // A message that could not be read: decided per [inspect] malformed.
   void Malformed(Proto proto, std::string_view why, const PacketContext& cx, PacketVerdict* v);
   // For a flow without a visible name: decides by the ip: rules on its
   // destination; false (nothing logged) when none matches.
   bool DecideByIp(const PacketContext& cx, PacketVerdict* v);
-  // Counts a decision and hands it to the sink per log mode.
-  void Record(const Decision& d);
+  // A connection (or, with cx.flow null, a packet of one the flow table
+  // refused) Vigie could not inspect to the end: decided per
+  // [inspect] uninspected, reason uninspected, `why` in the malformed field.
+  // `write` false: counted but not logged (a flood's repeats).
+  void Uninspected(Proto proto, std::string_view why, const PacketContext& cx, PacketVerdict* v,
+                   bool write = true);
+  // Counts a decision and hands it to the sink per log mode (`write` false:
+  // counted only).
+  void Record(const Decision& d, bool write = true);
 
   // Per packet: forget the strongest decision of the last one.
   void BeginPacket() { current_ = PacketVerdict(); }

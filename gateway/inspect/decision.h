@@ -46,10 +46,18 @@ struct Decision {
   bool ech = false;
   uint16_t tls_version = 0;
   uint16_t tcp_segments = 0;
-  uint16_t tls_records = 0;
+  uint32_t tls_records = 0;
   uint16_t crypto_frames = 0;    // QUIC: CRYPTO frames the ClientHello came in
-  // Why a message was malformed (reason malformed).
+  // Why a message was malformed (reason malformed) or not inspected (reason
+  // uninspected).
   std::string_view malformed;
+  // Set when the bytes had several readings (two SNI host names, several
+  // HTTP hosts, conflicting TCP overlaps or IP fragments): what disagreed.
+  // Every reading was decided and the strictest kept (reason conflict when
+  // their actions differed).
+  std::string_view conflict;
+  uint8_t readings = 0;  // how many readings were decided (with `conflict`)
+  bool readings_differ = false;  // their actions differed: reason conflict
 };
 
 class DecisionSink {

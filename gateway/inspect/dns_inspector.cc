@@ -53,7 +53,9 @@ void DnsInspector::OnTcpStream(absl::Span<const uint8_t> data, bool in_place, co
     consumed += f.consumed;
   }
   flows.Consume(flow, static_cast<uint32_t>(consumed));
-  if (in_place && consumed < data.size()) flows.Retain(flow, data.subspan(consumed));
+  if (in_place && consumed < data.size() && !flows.Retain(flow, data.subspan(consumed))) {
+    GiveUp(env_, Proto::kDns, cx, v);
+  }
 }
 
 }  // namespace vigie

@@ -1,6 +1,13 @@
-// Plain HTTP/1.x (RFC 9112): the request's Host, or its absolute-form target,
-// names the flow. A request without any name is decided by the ip: rules and
-// [inspect] no_sni; a duplicate Host (a smuggling attempt) is flagged.
+// Plain HTTP/1.x (RFC 9112): every request of a connection is decided, as
+// the server reads them: keep-alive and pipelined requests one after the
+// other, each body skipped by its framing (Content-Length, chunked). A
+// request names its host by Host or by its absolute-form target; when a
+// server could read more than one host (two Host lines, a target naming
+// another), each is decided and the strictest kept (reason conflict). A
+// request without any name is decided by the ip: rules and [inspect] no_sni.
+// Framing a server would read differently (conflicting Content-Length /
+// Transfer-Encoding) or a duplicate Host ends the inspection: what follows
+// is uninspectable ([inspect] uninspected).
 //
 // Thread safety: one per worker (InspectEnv).
 #ifndef VIGIE_GATEWAY_INSPECT_HTTP_INSPECTOR_H_
@@ -19,6 +26,9 @@ class HttpInspector {
   void OnStream(absl::Span<const uint8_t> data, bool in_place, const PacketContext& cx, PacketVerdict* v);
 
  private:
+  // Ends the inspection after a decided request: what follows is read
+  // differently by different servers (uninspected, `why`).
+  void GiveUpAfter(const PacketContext& cx, std::string_view why, PacketVerdict* v);
   InspectEnv env_;
 };
 

@@ -28,6 +28,14 @@ struct InspectEnv {
   const Policy& pol() const { return **policy; }
 };
 
+// Ends the inspection of a flow Vigie cannot read further (no reassembly
+// buffer, the cap reached before the message was whole): an uninspected
+// decision, the flow decided with it and its buffer released.
+void GiveUp(const InspectEnv& env, Proto proto, const PacketContext& cx, PacketVerdict* v);
+
+// Why a flow's stream could not be held or finished, for GiveUp.
+std::string_view GiveUpReason(const Flow& flow);
+
 }  // namespace vigie
 
 #endif  // VIGIE_GATEWAY_INSPECT_INSPECTOR_H_

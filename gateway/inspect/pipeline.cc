@@ -9,6 +9,17 @@ namespace vigie {
 namespace {
 constexpr uint16_t kNetbiosNsPort = 137;  // RFC 1002
 constexpr uint16_t kDotPort = 853;        // DNS over TLS (RFC 7858) and over QUIC (RFC 9250)
+// What a decision about a flow of this kind is about.
+Proto ProtoOf(StreamKind k) {
+  switch (k) {
+    case StreamKind::kTls: return Proto::kTls;
+    case StreamKind::kHttp: return Proto::kHttp;
+    case StreamKind::kDnsTcp: return Proto::kDns;
+    case StreamKind::kQuic: return Proto::kQuic;
+    case StreamKind::kUnknown: break;
+  }
+  return Proto::kIp;
+}
 }  // namespace
 
 Pipeline::Pipeline(std::shared_ptr<const Policy> policy, DecisionSink* sink, PipelineOptions opts,
@@ -84,7 +95,16 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
   flows_.Expire(ts_us);
   bool from_client = true;
   Flow* flow = flows_.Get(pkt, ts_us, &from_client);
-  if (flow == nullptr) return v;
+  if (flow == nullptr) {
+    // Refused by the source's share of flows (or a table of size 0): not
+    // inspectable. Logged when the source's refusals reach a power of two, so
+    // a flood is counted in full but logged in a few lines.
+    const PacketContext cx{pkt, nullptr, ts_us, frame_no};
+    auto it = flows_.sources().find(pkt.src);
+    uint64_t hits = it != flows_.sources().end() ? it->second.quota_hits : 1;
+    decider_.Uninspected(Proto::kIp, "flow_quota", cx, &v, (hits & (hits - 1)) == 0);
+    return v;
+  }
   const PacketContext cx{pkt, flow, ts_us, frame_no};
   if (from_client && DecideDotPort(cx, &v)) return v;
   if (pkt.l4_proto == kProtoUdp) {
@@ -159,20 +179,30 @@ void Pipeline::HandleUdp(const PacketContext& cx, PacketVerdict* v) {
 void Pipeline::HandleTcp(const PacketContext& cx, bool from_client, PacketVerdict* v) {
   const DecodedPacket& pkt = cx.pkt;
   Flow* flow = cx.flow;
+  bool syn = pkt.tcp_flags & kTcpSyn;
+  if (syn && !(pkt.tcp_flags & kTcpAck) && from_client && flow->stream.syn_seen &&
+      pkt.tcp_seq != flow->stream.isn &&
+      (flow->closed || flow->state == FlowState::kDecided || flow->state == FlowState::kIgnored)) {
+    // A new connection on this 4-tuple: it is inspected afresh, never
+    // inheriting the last one's decision.
+    flows_.Restart(flow);
+  }
+  if (pkt.tcp_flags & (kTcpFin | kTcpRst)) flow->closed = true;
   if (flow->state == FlowState::kDecided || flow->state == FlowState::kIgnored) {
     if (from_client && flow->state == FlowState::kDecided) v->action = static_cast<Action>(flow->action);
     v->flow_final = true;
     return;
   }
   if (!from_client) return;
-  bool syn = pkt.tcp_flags & kTcpSyn;
   bool in_place = false;
   absl::Span<const uint8_t> data = flows_.AddSegment(flow, pkt.tcp_seq, syn, pkt.payload, &in_place);
   if (data.empty()) {
-    if (flow->stream.cap_hit && flow->stream.contiguous >= kReassemblyCap) {
-      counters_.Inc(Counter::k_tcp_reasm_cap_hit);
-      flow->state = FlowState::kIgnored;
-      flows_.Release(flow);
+    if (flow->stream.no_buffer != TcpStream::NoBuffer::kNone ||
+        (flow->stream.cap_hit && flow->stream.contiguous >= kReassemblyCap)) {
+      // The stream cannot be held (no buffer within the pool or the source's
+      // share) or filled the cap undecided: never a silent allow.
+      if (flow->stream.cap_hit) counters_.Inc(Counter::k_tcp_reasm_cap_hit);
+      GiveUp(InspectEnv{&policy_, &counters_, &flows_, &decider_}, ProtoOf(flow->kind), cx, v);
     }
     return;
   }

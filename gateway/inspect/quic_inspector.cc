@@ -107,7 +107,7 @@ void QuicInspector::OnDatagram(const PacketContext& cx, PacketVerdict* v) {
         return;
       }
       if (in_place && !flows.Retain(flow, data)) {
-        flow->state = FlowState::kIgnored;
+        GiveUp(env_, Proto::kQuic, cx, v);
         return;
       }
     }

@@ -1,6 +1,7 @@
 #include "gateway/inspect/tls_inspector.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace vigie {
 
@@ -23,7 +24,11 @@ void DecideClientHello(const ClientHelloInfo& ch, Proto proto, const PacketConte
   d.tls_records = ch.records;
   if (!ch.has_sni) counters.Inc(Counter::k_tls_no_sni);
   d.domain_raw = ch.sni;
-  Action a = env.decider->Decide(&d);
+  // Two host_name entries (or two server_name extensions): the server may
+  // take either; each is decided and the strictest kept.
+  Action a = ch.sni_count > 1
+                 ? env.decider->DecideReadings(&d, absl::MakeConstSpan(ch.sni_names, ch.sni_count), "sni_names")
+                 : env.decider->Decide(&d);
   v->action = std::max(v->action, a);
   v->decided = true;
 }
@@ -40,64 +45,64 @@ void TlsInspector::OnStream(absl::Span<const uint8_t> data, bool in_place, const
     v->flow_final = true;
     flows.Release(flow);
   };
-  if (flow->hellos > 0) {
-    // In middlebox-compatibility mode (RFC 8446 §D.4) the client may send a
-    // ChangeCipherSpec record right before its second ClientHello: skip it.
-    static constexpr uint8_t kCcs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
-    if (data[0] == 0x14 && data.size() >= sizeof(kCcs) && std::equal(kCcs, kCcs + sizeof(kCcs), data.begin())) {
-      flows.Consume(flow, sizeof(kCcs));
-      if (in_place) {
-        data = data.subspan(sizeof(kCcs));
-        if (data.empty()) return;
-        flows.Retain(flow, data);
-        in_place = false;
+  // Records are consumed as they complete (the stream buffer holds one
+  // record at most); a hello spread over records is joined into the flow's
+  // aux buffer, or first into the worker's scratch and moved there if it is
+  // still incomplete at the end of the call.
+  for (;;) {
+    absl::Span<uint8_t> scratch = flow->aux >= 0 ? flows.Aux(flow) : absl::MakeSpan(scratch_);
+    ClientHelloInfo ch;
+    TlsAssembleResult r = AssembleClientHello(&flow->tls, data, scratch, &ch);
+    if (r.status == ParseStatus::kNeedMore) {
+      if (flow->aux < 0 && flow->tls.body_have > 0) {
+        absl::Span<uint8_t> aux = flows.Aux(flow);
+        if (aux.empty()) {
+          GiveUp(env_, Proto::kTls, cx, v);
+          return;
+        }
+        std::memcpy(aux.data(), scratch_.data(), flow->tls.body_have);
       }
-      // Consume moved the buffered bytes down: take the view afresh.
-      data = flows.Contiguous(flow);
-      if (data.empty()) return;
-    }
-    if (data[0] != 0x16) {
-      finish();  // after the ClientHello: ChangeCipherSpec, alert or application data
+      flows.Consume(flow, static_cast<uint32_t>(r.consumed));
+      absl::Span<const uint8_t> rest = data.subspan(r.consumed);
+      if (flow->stream.cap_hit || rest.size() >= kReassemblyCap) {
+        counters.Inc(Counter::k_tcp_reasm_cap_hit);
+        GiveUp(env_, Proto::kTls, cx, v);
+      } else if (in_place && !rest.empty() && !flows.Retain(flow, rest)) {
+        GiveUp(env_, Proto::kTls, cx, v);
+      }
       return;
     }
-  }
-  ClientHelloInfo ch;
-  TlsParseResult r = ParseClientHelloStream(data, absl::MakeSpan(scratch_), &ch);
-  if (r.status == ParseStatus::kNeedMore) {
-    if (flow->stream.cap_hit || data.size() >= kReassemblyCap) {
-      counters.Inc(Counter::k_tcp_reasm_cap_hit);
-      counters.Inc(Anomaly::k_tls_too_large);
-      env_.decider->Malformed(Proto::kTls, "reassembly_cap", cx, v);
+    if (r.status == ParseStatus::kMalformed) {
+      // After a first ClientHello, anything else (application data, a TLS 1.2
+      // ClientKeyExchange, an alert) simply ends the inspection.
+      if (flow->hellos == 0) {
+        counters.Inc(r.error == TlsMalformed::kTooLarge ? Anomaly::k_tls_too_large : Anomaly::k_tls_malformed);
+        env_.decider->Malformed(Proto::kTls, TlsMalformedName(r.error), cx, v);
+      }
       finish();
-    } else if (in_place && !flows.Retain(flow, data)) {
-      flow->state = FlowState::kIgnored;
+      return;
     }
-    return;
-  }
-  if (r.status == ParseStatus::kMalformed) {
-    // After a first ClientHello, another handshake message (a TLS 1.2
-    // ClientKeyExchange) simply ends the inspection.
-    if (flow->hellos == 0 || r.error != TlsMalformed::kNotClientHello) {
-      counters.Inc(r.error == TlsMalformed::kTooLarge ? Anomaly::k_tls_too_large : Anomaly::k_tls_malformed);
-      env_.decider->Malformed(Proto::kTls, TlsMalformedName(r.error), cx, v);
+    DecideClientHello(ch, Proto::kTls, cx, env_, v);
+    // A TLS 1.3 server may answer with a HelloRetryRequest, and the client
+    // then sends a second ClientHello on the same connection: watch for it
+    // unless the flow is already blocked.
+    ++flow->hellos;
+    if (v->action == Action::kBlock || flow->hellos >= kMaxClientHellosPerFlow) {
+      finish();
+      return;
     }
-    finish();
-    return;
+    flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
+    flow->tls = TlsHelloAssembler{};
+    flows.Consume(flow, static_cast<uint32_t>(r.consumed));
+    flow->stream.segments = 0;
+    data = data.subspan(r.consumed);
+    if (in_place) {
+      if (!data.empty() && !flows.Retain(flow, data)) GiveUp(env_, Proto::kTls, cx, v);
+      return;
+    }
+    data = flows.Contiguous(flow);
+    if (data.empty()) return;
   }
-  DecideClientHello(ch, Proto::kTls, cx, env_, v);
-  // A TLS 1.3 server may answer with a HelloRetryRequest, and the client
-  // then sends a second ClientHello on the same connection: watch for it
-  // unless the flow is already blocked.
-  ++flow->hellos;
-  if (v->action == Action::kBlock || flow->hellos >= kMaxClientHellosPerFlow) {
-    finish();
-    return;
-  }
-  flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
-  uint32_t used = static_cast<uint32_t>(std::min(ch.stream_consumed, data.size()));
-  flows.Consume(flow, used);
-  flow->stream.segments = 0;
-  if (in_place && used < data.size()) flows.Retain(flow, data.subspan(used));
 }
 
 }  // namespace vigie

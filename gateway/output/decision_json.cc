@@ -79,6 +79,10 @@ void FormatDecision(const Decision& d, const Policy& policy, std::string* out) {
     if (d.tls_records > 1) w.Field("tls_records", uint64_t{d.tls_records});
   }
   if (!d.malformed.empty()) w.Field("malformed", d.malformed);
+  if (!d.conflict.empty()) {
+    w.Field("conflict", d.conflict);
+    w.Field("readings", uint64_t{d.readings});
+  }
   w.EndObject();
 }
 

@@ -347,7 +347,8 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
   if (const toml::node* n = root.get("flows")) {
     const toml::table* t = n->as_table();
     if (!t) return ck.Error(n, "[flows] must be a table");
-    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "flows", {"max", "reassembly_buffers", "tcp_idle_seconds", "udp_idle_seconds"}));
+    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "flows", {"max", "reassembly_buffers", "tcp_idle_seconds", "udp_idle_seconds",
+                                                "max_per_source", "reassembly_per_source"}));
     int64_t v64;
     if (auto* v = t->get("max")) {
       VIGIE_ASSIGN(v64, ck.Int(*v, "max", 1, 1 << 26));
@@ -356,6 +357,14 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
     if (auto* v = t->get("reassembly_buffers")) {
       VIGIE_ASSIGN(v64, ck.Int(*v, "reassembly_buffers", 0, 1 << 20));
       c.flows.reassembly_buffers = static_cast<size_t>(v64);
+    }
+    if (auto* v = t->get("max_per_source")) {
+      VIGIE_ASSIGN(v64, ck.Int(*v, "max_per_source", 1, 1 << 26));
+      c.flows.max_per_source = static_cast<size_t>(v64);
+    }
+    if (auto* v = t->get("reassembly_per_source")) {
+      VIGIE_ASSIGN(v64, ck.Int(*v, "reassembly_per_source", 1, 1 << 20));
+      c.flows.reassembly_per_source = static_cast<size_t>(v64);
     }
     if (auto* v = t->get("tcp_idle_seconds")) {
       VIGIE_ASSIGN(v64, ck.Int(*v, "tcp_idle_seconds", 1, 86400));
@@ -370,7 +379,13 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
   if (const toml::node* n = root.get("inspect")) {
     const toml::table* t = n->as_table();
     if (!t) return ck.Error(n, "[inspect] must be a table");
-    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "inspect", {"malformed", "ech", "no_sni", "dot"}));
+    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "inspect", {"malformed", "ech", "no_sni", "dot", "uninspected", "checksums"}));
+    if (auto* v = t->get("uninspected")) VIGIE_ASSIGN(c.uninspected_action, ck.ActionOf(*v, "uninspected"));
+    if (auto* v = t->get("checksums")) {
+      std::string m;
+      VIGIE_ASSIGN(m, ck.OneOf(*v, "checksums", {"auto", "always", "never"}));
+      c.checksums = m == "always" ? ChecksumMode::kAlways : m == "never" ? ChecksumMode::kNever : ChecksumMode::kAuto;
+    }
     if (auto* v = t->get("malformed")) VIGIE_ASSIGN(c.malformed_action, ck.ActionOf(*v, "malformed"));
     if (auto* v = t->get("ech")) VIGIE_ASSIGN(c.ech_action, ck.ActionOf(*v, "ech"));
     if (auto* v = t->get("no_sni")) VIGIE_ASSIGN(c.no_sni_action, ck.ActionOf(*v, "no_sni"));

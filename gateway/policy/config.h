@@ -43,6 +43,12 @@ struct ExceptionRule {
 
 enum class LogMode : uint8_t { kAll, kDecisions, kBlocked };
 
+// [inspect] checksums: whether a segment or datagram with a bad transport
+// checksum is read (the receiver drops it). kAuto checks, except for a source
+// all of whose checksums so far were bad (capture on a sending host with
+// checksum offload shows every outgoing packet so).
+enum class ChecksumMode : uint8_t { kAuto, kAlways, kNever };
+
 struct Config {
   std::string path;  // the file it came from
   // [gateway]
@@ -87,6 +93,12 @@ struct Config {
   Action no_sni_action = Action::kAllow;
   // DNS over TLS / QUIC on port 853 (RFC 7858, RFC 9250): a resolver bypass.
   Action dot_action = Action::kBlock;
+  // A connection Vigie could not inspect to the end (reassembly cap or pool
+  // or quota exhausted, flow table full or quota): block by default, since on
+  // a managed network an uninspectable connection to an unknown name is a
+  // bypass (DESIGN.md "Soundness").
+  Action uninspected_action = Action::kBlock;
+  ChecksumMode checksums = ChecksumMode::kAuto;
 };
 
 // Reads and checks a config file.

@@ -22,6 +22,8 @@ std::string_view ReasonName(Reason r) {
     case Reason::kNoSni: return "no-sni";
     case Reason::kPort: return "port";
     case Reason::kSvcb: return "svcb";
+    case Reason::kUninspected: return "uninspected";
+    case Reason::kConflict: return "conflict";
   }
   return "?";
 }
@@ -171,6 +173,13 @@ Verdict Policy::DecideMalformed(const IpAddress& src) const {
   Verdict v;
   v.reason = config_.managed.Contains(src) ? Reason::kMalformed : Reason::kUnmanaged;
   v.action = v.reason == Reason::kMalformed ? config_.malformed_action : Action::kAllow;
+  return v;
+}
+
+Verdict Policy::DecideUninspected(const IpAddress& src) const {
+  Verdict v;
+  v.reason = config_.managed.Contains(src) ? Reason::kUninspected : Reason::kUnmanaged;
+  v.action = v.reason == Reason::kUninspected ? config_.uninspected_action : Action::kAllow;
   return v;
 }
 

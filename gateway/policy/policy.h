@@ -34,6 +34,8 @@ enum class Reason : uint8_t {
   kNoSni,   // [inspect] no_sni policy
   kPort,    // [inspect] dot policy (port 853)
   kSvcb,    // [dns] svcb = nodata
+  kUninspected,  // [inspect] uninspected: Vigie could not read the connection to the end
+  kConflict,     // two readings of the same bytes (overlaps, fragments, names) disagreed; the strictest won
 };
 std::string_view ReasonName(Reason r);
 
@@ -68,6 +70,8 @@ class Policy {
   void Refine(Verdict* v, bool nameless, bool ech, uint16_t qtype) const;
   // For a message that could not be parsed.
   Verdict DecideMalformed(const IpAddress& src) const;
+  // For a connection Vigie gave up on ([inspect] uninspected).
+  Verdict DecideUninspected(const IpAddress& src) const;
 
   const Config& config() const { return config_; }
   const Matcher& matcher() const { return *matcher_; }

@@ -171,7 +171,9 @@ struct Captured {
   uint64_t frame;
   uint64_t flow_id;
   std::string malformed;
-  uint16_t tcp_segments, tls_records, crypto_frames;
+  uint16_t tcp_segments;
+  uint32_t tls_records;
+  uint16_t crypto_frames;
   bool ech;
   std::string json;  // FormatDecision's line
 };

@@ -1,0 +1,26 @@
+#include "gateway/inspect/inspector.h"
+
+#include <algorithm>
+
+namespace vigie {
+
+std::string_view GiveUpReason(const Flow& flow) {
+  switch (flow.stream.no_buffer) {
+    case TcpStream::NoBuffer::kPool: return "reassembly_pool_empty";
+    case TcpStream::NoBuffer::kQuota: return "reassembly_quota";
+    case TcpStream::NoBuffer::kNone: break;
+  }
+  return "reassembly_cap";
+}
+
+void GiveUp(const InspectEnv& env, Proto proto, const PacketContext& cx, PacketVerdict* v) {
+  Flow* flow = cx.flow;
+  env.decider->Uninspected(proto, GiveUpReason(*flow), cx, v);
+  flow->state = FlowState::kDecided;
+  flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
+  v->action = static_cast<Action>(flow->action);
+  v->flow_final = true;
+  env.flows->Release(flow);
+}
+
+}  // namespace vigie
