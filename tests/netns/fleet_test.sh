@@ -3,11 +3,13 @@
 # enforce = "log") with [log] syslog = "tcp://127.0.0.1:10514" and a local
 # rsyslogd loaded with deploy/fleet/gateway-forward.conf (disk-assisted
 # queue); one collector running rsyslogd with deploy/fleet/collector.conf.
-# Every decision of both gateways must reach the collector exactly once, in
-# its gateway's directory, across a collector outage (stopped, restarted).
-# gw-b runs the shipped file as is (the outage fits in the queue's memory
-# part); gw-a's copy has a 10-message memory part, so the outage spills its
-# queue to disk and the test sees the queue files while the collector is away.
+# Every decision of both gateways must reach the collector, in its gateway's
+# directory, across a collector outage (stopped, restarted). gw-b runs the
+# shipped file as is (the outage fits in the queue's memory part): exactly
+# once. gw-a's copy has a 10-message memory part, so the outage spills its
+# queue to disk (the test sees the queue files while the collector is away):
+# none lost, duplicates only as identical copies (rsyslog's disk part is
+# at-least-once), exactly once after deduplication by (flow_id, timestamp).
 #
 #   client-a ns  ca0 === lan0  gw-a ns  up0 === gwa0
 #   10.20.1.10               10.20.1.1  10.66.1.1   10.66.1.2    collector ns
