@@ -5,6 +5,7 @@
 //   vigie lists stats [--config FILE]
 //   vigie check-config [--config FILE]
 //   vigie run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]
+//   vigie report LOG... [--html FILE] [--since T] [--until T]
 //
 // Without --config, the default configuration is used (DefaultConfigPath()).
 #include <chrono>
@@ -23,6 +24,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/policy.h"
 #include "gateway/replay.h"
+#include "gateway/report/report.h"
 #include "gateway/run.h"
 #include "gateway/summary.h"
 #include "gateway/absl_compat.h"
@@ -48,6 +50,8 @@ constexpr const char* kUsage =
     "  run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n"
     "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
     "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
+    "  report LOG... [--html FILE] [--since T] [--until T]\n"
+    "      summarise decision logs (Vigie or EVE, plain or gzip); --html: one offline page\n"
     "\n"
     "Without --config: $VIGIE_CONFIG, else the bundled deploy/vigie.toml.\n";
 
@@ -264,6 +268,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "check-config") return vigie::CheckConfig(args);
   if (cmd == "run") return vigie::RunCommand(args);
+  if (cmd == "report") return vigie::report::RunReportCommand(argc - 1, argv + 1);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(vigie::kUsage, stdout);
     return 0;
