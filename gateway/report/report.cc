@@ -974,19 +974,22 @@ std::string RenderHtml(const Report& r) {
   o += "</section>\n";
 
   // Blocks per app and top devices charts.
+  // The app chart uses the device chart's per-app colours: it is its legend.
   const auto apps = ByValueDesc(r.blocks_per_app);
+  std::map<std::string, std::string> app_color;
+  for (size_t i = 0; i < apps.size() && i < std::size(kAppPalette); ++i) app_color[apps[i].first] = kAppPalette[i];
   std::vector<BarRow> app_rows;
   uint64_t other_blocks = 0;
   for (size_t i = 0; i < apps.size(); ++i) {
     if (i < kChartApps) {
-      app_rows.push_back({apps[i].first, "data-app", {{apps[i].second, kColorBlock, "blocks"}}});
+      auto c = app_color.find(apps[i].first);
+      app_rows.push_back(
+          {apps[i].first, "data-app", {{apps[i].second, c == app_color.end() ? kColorOthers : c->second, "blocks"}}});
     } else {
       other_blocks += apps[i].second;
     }
   }
   if (other_blocks) app_rows.push_back({"(other apps)", "data-app", {{other_blocks, kColorOthers, "blocks"}}});
-  std::map<std::string, std::string> app_color;
-  for (size_t i = 0; i < apps.size() && i < std::size(kAppPalette); ++i) app_color[apps[i].first] = kAppPalette[i];
   std::vector<BarRow> device_rows;
   for (const auto& [ip, d] : TopDevices(r, kChartDevices)) {
     if (d->counts.block == 0) break;
@@ -1014,7 +1017,7 @@ std::string RenderHtml(const Report& r) {
   for (const auto& [ip, d] : r.devices) {
     for (const auto& [app, n] : d.blocked_apps) ++devices_per_app[app];
   }
-  o += "<div class=\"grid2 row\">\n<section><h2>Blocks per app</h2>\n<table id=\"table-apps\" class=\"sortable\">"
+  o += "<div class=\"grid2 row\">\n<section><h2>Blocked apps<small>devices: how many had the app blocked</small></h2>\n<table id=\"table-apps\" class=\"sortable\">"
        "<thead><tr><th>app</th><th class=\"n\">blocks</th><th class=\"n\">share</th><th class=\"n\">devices</th>"
        "</tr></thead><tbody>\n";
   for (size_t i = 0; i < apps.size() && i < kMaxTableRows; ++i) {
@@ -1047,7 +1050,7 @@ std::string RenderHtml(const Report& r) {
   for (const auto& [ip, d] : TopDevices(r, kTopDevices)) {
     const std::string e = HtmlEscape(ip);
     absl::StrAppend(&o, "<tr data-device=\"", e, "\"><td class=\"name\">", e, "</td>", NumCell(d->counts.total()),
-                    "<td class=\"n b\" data-v=\"", d->counts.block, "\">", d->counts.block, "</td>",
+                    "<td class=\"n", d->counts.block ? " b" : "", "\" data-v=\"", d->counts.block, "\">", d->counts.block, "</td>",
                     NumCell(d->counts.log), NumCell(d->counts.allow), "<td data-v-text>");
     for (const auto& [app, n] : ByValueDesc(d->blocked_apps)) {
       absl::StrAppend(&o, "<span class=\"pill\">", HtmlEscape(app), " ", n, "</span>");
@@ -1067,7 +1070,7 @@ std::string RenderHtml(const Report& r) {
     const std::string e = HtmlEscape(name);
     absl::StrAppend(&o, "<tr data-name=\"", e, "\"><td class=\"name\">", e, "</td><td>",
                     n->app.empty() ? "<span class=\"muted\">&ndash;</span>" : HtmlEscape(n->app), "</td>",
-                    NumCell(n->counts.total()), "<td class=\"n b\" data-v=\"", n->counts.block, "\">",
+                    NumCell(n->counts.total()), "<td class=\"n", n->counts.block ? " b" : "", "\" data-v=\"", n->counts.block, "\">",
                     n->counts.block, "</td>", NumCell(n->counts.log), NumCell(n->counts.allow), "</tr>\n");
   }
   o += "</tbody></table></section>\n";
