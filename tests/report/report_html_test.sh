@@ -31,11 +31,18 @@ gzip -c "$work/decisions.jsonl" >"$work/decisions.jsonl.gz"
 # Chromium's profile in the work dir: tests and engineers share the machine.
 # Chromium may outlive its page; the timeout bounds a hung renderer.
 chrome() {
+  local page=$1
+  shift
   timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
-    --user-data-dir="$work/profile" --window-size=1280,2000 "$@" "file://$work/report.html"
+    --user-data-dir="$work/profile" --window-size=1280,2000 "$@" "file://$work/$page"
 }
-chrome --screenshot="$work/report.png" >"$work/chromium-shot.log" 2>&1
-chrome --dump-dom >"$work/dom.html" 2>"$work/chromium-dom.log"
+chrome report.html --screenshot="$work/report.png" >"$work/chromium-shot.log" 2>&1
+chrome report.html --dump-dom >"$work/dom.html" 2>"$work/chromium-dom.log"
+# The sortable tables: a copy of the page clicks the devices table's "blocks"
+# header once (ascending); the dumped DOM shows the rows' order.
+sed 's#</body>#<script>document.querySelectorAll("\#table-devices th")[2].click();</script></body>#' \
+  "$work/report.html" >"$work/sorted.html"
+chrome sorted.html --dump-dom >"$work/sorted-dom.html" 2>"$work/chromium-sorted.log"
 
 python3 - "$work" <<'PY'
 import collections, html.parser, json, struct, sys, zlib
@@ -174,6 +181,29 @@ if not dom.device_bars:
     fail.append("chart-devices has no bars although the log has blocks")
 if dom.scripts != 1 or dom.external:
     fail.append(f"{dom.scripts} scripts, external references {dom.external[:5]}: not self-contained")
+
+# After one click on "blocks": ascending; the page as written: descending.
+def device_blocks(path):
+    class Rows(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.table, self.col, self.values = False, -1, []
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "table":
+                self.table = a.get("id") == "table-devices"
+            if self.table and tag == "tr":
+                self.col = -1
+            if self.table and tag == "td":
+                self.col += 1
+                if self.col == 2:
+                    self.values.append(int(a["data-v"]))
+    p = Rows()
+    p.feed(open(path, encoding="utf-8").read())
+    return p.values
+before, after = device_blocks(f"{work}/dom.html"), device_blocks(f"{work}/sorted-dom.html")
+if before != sorted(before, reverse=True) or after != sorted(before) or before == after:
+    fail.append(f"sorting the devices table by blocks: {before} -> {after}")
 
 print(f"log: {n} decisions {dict(totals)}, {len(devices)} devices, {len(names)} names, blocks {dict(blocks_per_app)}")
 print(f"DOM: {len(dom.bars)} timeline bars, {len(dom.app_bars)} app bars, {len(dom.device_bars)} device bars")
