@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -107,12 +108,14 @@ absl::Status TakeString(const json& obj, const char* key, std::string* out) {
 }
 
 // alert.metadata.<key>: an array of strings (Suricata), first element; a bare
-// string is accepted too.
-std::string MetadataField(const json& metadata, const char* key) {
-  auto it = metadata.find(key);
-  if (it == metadata.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_array() && !it->empty() && (*it)[0].is_string()) return (*it)[0].get<std::string>();
+// string is accepted too. The first of `keys` present wins.
+std::string MetadataField(const json& metadata, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    auto it = metadata.find(key);
+    if (it == metadata.end()) continue;
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_array() && !it->empty() && (*it)[0].is_string()) return (*it)[0].get<std::string>();
+  }
   return "";
 }
 
@@ -158,18 +161,21 @@ absl::StatusOr<LineKind> ParseEve(const json& j, Event* e) {
   static const json kNoMetadata = json::object();
   auto md_it = alert->find("metadata");
   const json& md = (md_it != alert->end() && md_it->is_object()) ? *md_it : kNoMetadata;
-  e->action = MetadataField(md, "vigie_action");
+  // Keys: vigie_* (issue 11's list) or the EVE writer's (gateway/output/eve.h:
+  // app, list, rule_entry, reason, exception_id, exception_ticket; its
+  // "rule" is the list FILE:LINE, read only when there is no entry).
+  e->action = MetadataField(md, {"vigie_action"});
   if (e->action.empty()) {
     // A foreign Suricata alert: blocked (or a drop event) is a block; an
     // alert that let the traffic pass is what Vigie calls log.
     e->action = (type == "drop" || alert_action == "blocked") ? "block" : "log";
   }
-  e->app = MetadataField(md, "vigie_app");
-  e->reason = MetadataField(md, "vigie_reason");
-  e->list = MetadataField(md, "vigie_list");
-  e->rule = MetadataField(md, "vigie_rule");
-  e->exception = MetadataField(md, "vigie_exception");
-  e->ticket = MetadataField(md, "vigie_ticket");
+  e->app = MetadataField(md, {"vigie_app", "app"});
+  e->reason = MetadataField(md, {"vigie_reason", "reason"});
+  e->list = MetadataField(md, {"vigie_list", "list"});
+  e->rule = MetadataField(md, {"vigie_rule", "rule_entry", "rule"});
+  e->exception = MetadataField(md, {"vigie_exception", "exception_id"});
+  e->ticket = MetadataField(md, {"vigie_ticket", "exception_ticket"});
   if (absl::Status s = TakeString(j, "app_proto", &e->proto); !s.ok()) return s;
   // The name: whichever app-layer object the event carries.
   auto sub = [&](const char* obj, const char* key) -> std::string {

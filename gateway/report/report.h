@@ -12,8 +12,11 @@
 //   it (2023-03-24T10:11:12.123456+0000), `src_ip`, `alert.action`
 //   (allowed/blocked), the name from dns.queries[0].rrname (v3; dns.rrname in
 //   v2), tls.sni, quic.sni or http.hostname, and Vigie's fields in
-//   `alert.metadata` as arrays of strings (vigie_app, vigie_action,
-//   vigie_reason, vigie_list, vigie_rule, vigie_exception, vigie_ticket).
+//   `alert.metadata` as arrays of strings: vigie_action, and vigie_app,
+//   vigie_reason, vigie_list, vigie_rule, vigie_exception, vigie_ticket or
+//   the EVE writer's keys (gateway/output/eve.h) app, reason, list,
+//   rule_entry, exception_id, exception_ticket. Without vigie_action, an
+//   alert that passed traffic is a log, a blocked alert or drop a block.
 //   Other EVE event types (flow, stats, ...) are skipped, not errors.
 // Files may be gzip-compressed (detected by magic, whatever the name); "-" is
 // standard input.

@@ -146,6 +146,44 @@ TEST(ParseLine, EveDropAlertAndOtherEvents) {
   EXPECT_EQ(*ParseLine(kEveFlow, &e), LineKind::kSkipped);
 }
 
+// Lines exactly as gateway/output/eve.cc writes them (its eve_test.cc).
+TEST(ParseLine, EveWriterMetadataKeys) {
+  Event e;
+  ASSERT_EQ(*ParseLine(
+                R"j({"timestamp":"2023-03-24T10:11:12.123456+0000","flow_id":4660,"pcap_cnt":7,"event_type":"alert",)j"
+                R"j("src_ip":"10.1.2.3","src_port":53124,"dest_ip":"8.8.8.8","dest_port":53,"proto":"UDP","ip_v":4,)j"
+                R"j("community_id":"1:abc","direction":"to_server","alert":{"action":"blocked","gid":1,)j"
+                R"j("signature_id":4123736301,"rev":1,"signature":"VIGIE POLICY tiktok list",)j"
+                R"j("category":"Potential Corporate Privacy Violation","severity":1,)j"
+                R"j("metadata":{"app":["tiktok"],"list":["block"],"rule":["lists/apps/tiktok.list:12"],)j"
+                R"j("rule_entry":["tiktok.com"],"reason":["list"],"vigie_action":["block"]}},"app_proto":"dns",)j"
+                R"j("dns":{"version":3,"type":"request","id":4242,"queries":[{"rrname":"www.tiktok.com","rrtype":"A"}]}})j",
+                &e),
+            LineKind::kDecision);
+  EXPECT_EQ(e.action, "block");
+  EXPECT_EQ(e.app, "tiktok");
+  EXPECT_EQ(e.list, "block");
+  EXPECT_EQ(e.rule, "tiktok.com");
+  EXPECT_EQ(e.reason, "list");
+  EXPECT_EQ(e.domain, "www.tiktok.com");
+  EXPECT_EQ(e.src_ip, "10.1.2.3");
+  EXPECT_EQ(e.ts_us, *ParseTime("2023-03-24T10:11:12.123456Z"));
+  ASSERT_EQ(*ParseLine(
+                R"j({"timestamp":"1970-01-01T00:00:00.000000+0000","event_type":"drop","src_ip":"2001:db8::1",)j"
+                R"j("src_port":40000,"dest_ip":"2001:db8::2","dest_port":443,"proto":"TCP","ip_v":6,)j"
+                R"j("direction":"to_server","alert":{"action":"blocked","gid":1,"signature_id":77,"rev":1,)j"
+                R"j("signature":"custom","category":"c","severity":3,"metadata":{"exception_id":["press"],)j"
+                R"j("exception_ticket":["INC-1"],"exception_reason":["trial"]}},"drop":{"reason":"rules"},)j"
+                R"j("app_proto":"tls","tls":{"sni":"x.example","version":"TLS 1.3"}})j",
+                &e),
+            LineKind::kDecision);
+  EXPECT_EQ(e.action, "block");  // a drop, no vigie_action
+  EXPECT_EQ(e.exception, "press");
+  EXPECT_EQ(e.ticket, "INC-1");
+  EXPECT_EQ(e.domain, "x.example");
+  EXPECT_EQ(e.proto, "tls");
+}
+
 TEST(ParseLine, EveWithoutVigieMetadataAndEachNameSource) {
   Event e;
   // A plain Suricata alert that passed traffic is a log, a blocked one a block.
