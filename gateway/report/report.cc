@@ -1057,7 +1057,7 @@ std::string RenderHtml(const Report& r) {
     const std::string e = HtmlEscape(ip);
     absl::StrAppend(&o, "<tr data-device=\"", e, "\"><td class=\"name\">", e, "</td>", NumCell(d->counts.total()),
                     "<td class=\"n", d->counts.block ? " b" : "", "\" data-v=\"", d->counts.block, "\">", d->counts.block, "</td>",
-                    NumCell(d->counts.log), NumCell(d->counts.allow), "<td data-v-text>");
+                    NumCell(d->counts.log), NumCell(d->counts.allow), "<td>");
     for (const auto& [app, n] : ByValueDesc(d->blocked_apps)) {
       absl::StrAppend(&o, "<span class=\"pill\">", HtmlEscape(app), " ", n, "</span>");
     }

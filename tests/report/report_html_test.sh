@@ -27,6 +27,13 @@ rm -rf "$work" && mkdir -p "$work"
 # The report reads the gzip copy: rotated logs are compressed.
 gzip -c "$work/decisions.jsonl" >"$work/decisions.jsonl.gz"
 "$vigie" report "$work/decisions.jsonl.gz" --html "$work/report.html" >"$work/report.txt"
+# Plain from standard input reads the same as gzip from a file.
+"$vigie" report - <"$work/decisions.jsonl" >"$work/report-stdin.txt"
+if ! cmp -s "$work/report.txt" "$work/report-stdin.txt"; then
+  echo "FAIL: the report of the gzip file and of the plain log on stdin differ:"
+  diff "$work/report.txt" "$work/report-stdin.txt" | head -20
+  exit 1
+fi
 
 # Chromium's profile in the work dir: tests and engineers share the machine.
 # Chromium may outlive its page; the timeout bounds a hung renderer.
