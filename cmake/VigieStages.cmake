@@ -8,9 +8,11 @@
 set_property(GLOBAL PROPERTY VIGIE_STAGES "")
 
 # vigie_stage(NAME SOURCES a.cc ... STAGES lower_stage ... LIBS other_targets ...
-#             [PRIVATE_LIBS ...] [INTERFACE])
+#             [PRIVATE_LIBS ...] [FOLDERS gateway_folder ...] [INTERFACE])
+# FOLDERS: gateway/ folders outside the data path (gateway/report) whose
+# library the stage links in LIBS and may include.
 function(vigie_stage name)
-  cmake_parse_arguments(S "INTERFACE" "" "SOURCES;STAGES;LIBS;PRIVATE_LIBS" ${ARGN})
+  cmake_parse_arguments(S "INTERFACE" "" "SOURCES;STAGES;LIBS;PRIVATE_LIBS;FOLDERS" ${ARGN})
   set(target vigie_${name})
   set(deps "")
   foreach(s ${S_STAGES})
@@ -33,6 +35,7 @@ function(vigie_stage name)
   endforeach()
   list(REMOVE_DUPLICATES allowed)
   set_property(GLOBAL PROPERTY VIGIE_STAGE_ALLOWED_${name} "${allowed}")
+  list(APPEND allowed ${S_FOLDERS})
   set_property(GLOBAL APPEND PROPERTY VIGIE_STAGES ${name})
   _vigie_check_includes(${CMAKE_CURRENT_SOURCE_DIR} "${allowed}" "stage ${name}")
 endfunction()

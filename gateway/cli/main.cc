@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/cli/commands.h"
 #include "gateway/policy/config.h"
+#include "gateway/report/report.h"
 
 namespace vigie {
 
@@ -24,6 +25,9 @@ const char* const kUsage =
     "      what a change of list files or directories adds and removes, per app\n"
     "  check [--strict] [CONFIG]   (alias: check-config [--config FILE])\n"
     "      load the config and its lists: errors as file:line (exit 2), then warnings\n"
+    "  report LOG... [--html FILE] [--since T] [--until T]\n"
+    "      summarise decision logs (Vigie or EVE lines, gzip too): blocks per app, top devices and names,\n"
+    "      exception use, decisions per hour; --html writes one self-contained page with charts\n"
     "  run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n"
     "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
     "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
   if (cmd == "lists") return vigie::ListsCommand(args);
   if (cmd == "check" || cmd == "check-config") return vigie::CheckConfigCommand(args);
   if (cmd == "run") return vigie::RunCommand(args);
+  if (cmd == "report") return vigie::report::RunReportCommand(argc - 1, argv + 1);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(vigie::kUsage, stdout);
     return 0;
