@@ -14,7 +14,7 @@
 # files it recompiles can warn (delete the directory for a full check).
 # Exit status: 0 when every configuration built with no warning, 1 otherwise.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 readonly ALL_CONFIGS=(
   gcc-Release gcc-Debug gcc-RelWithDebInfo gcc-MinSizeRel
