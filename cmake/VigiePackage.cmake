@@ -20,7 +20,7 @@
 #   /usr/share/vigie/rules/          vigie-iptables.sh, vigie.nft, README.md:
 #                                    architecture-independent, run by the operator
 #   /usr/share/man/man8/vigie.8.gz
-#   /usr/share/doc/vigie/README.md
+#   /usr/share/doc/vigie/README.md, README.operator.md (deploy/README.md)
 # Maintainer scripts: deploy/debian/{postinst,prerm,postrm}.
 
 # ---- Configs -------------------------------------------------------------------
@@ -54,6 +54,7 @@ install(SCRIPT ${CMAKE_SOURCE_DIR}/cmake/VigieInstallSystem.cmake)
 install(PROGRAMS deploy/rules/vigie-iptables.sh DESTINATION share/vigie/rules)
 install(FILES deploy/rules/vigie.nft deploy/rules/README.md DESTINATION share/vigie/rules)
 install(FILES README.md DESTINATION share/doc/vigie)
+install(FILES deploy/README.md DESTINATION share/doc/vigie RENAME README.operator.md)
 
 # Debian policy 12.1: man pages gzip-compressed, -n for a reproducible file.
 find_program(VIGIE_GZIP gzip REQUIRED)
