@@ -97,10 +97,10 @@ case $cmd in
     vigie=$root/usr/bin/vigie
     conf=$root/etc/vigie/vigie.toml
     # From / so that nothing relative to the working directory helps.
-    msg=$(cd / && "$vigie" check-config --config "$conf") || fail "check-config: $msg"
+    msg=$(cd / && "$vigie" check-config --config "$conf" 2>&1) || fail "check-config: $msg"
     echo "$msg" | grep -q "^$conf: ok" || fail "check-config said: $msg"
     # The same through VIGIE_CONFIG, as the default config would be found.
-    msg=$(cd / && VIGIE_CONFIG=$conf "$vigie" check-config) || fail "VIGIE_CONFIG check-config: $msg"
+    msg=$(cd / && VIGIE_CONFIG=$conf "$vigie" check-config 2>&1) || fail "VIGIE_CONFIG check-config: $msg"
     # The lists come from the extracted tree, not from the build host or a live /etc.
     got=$(cd / && "$vigie" lookup --config "$conf" www.tiktok.com)
     echo "$got" | grep -q "block.*($root/etc/vigie/lists/apps/tiktok.list:" ||
