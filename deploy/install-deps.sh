@@ -14,6 +14,11 @@ PKGS=(
   # live modes (vigie run) and their network-namespace tests (tests/netns)
   iptables nftables conntrack iproute2 ethtool
   dnsmasq-base nginx-light openssl curl bind9-dnsutils chromium
+  # the .deb and its checks (tests/package): dpkg-shlibdeps for Depends, man -l,
+  # systemd-analyze verify/security, logrotate -d
+  dpkg-dev man-db groff-base systemd logrotate
+  # deploy/build-matrix.sh and the libFuzzer targets
+  clang
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,8 +43,18 @@ inline void PutU32(Bytes* b, uint32_t v) {
   PutU16(b, static_cast<uint16_t>(v >> 16));
   PutU16(b, static_cast<uint16_t>(v));
 }
-inline void PutBytes(Bytes* b, absl::Span<const uint8_t> v) { b->insert(b->end(), v.begin(), v.end()); }
-inline void PutString(Bytes* b, std::string_view s) { b->insert(b->end(), s.begin(), s.end()); }
+// Grow (geometrically) before inserting: when insert itself reallocates, GCC 12
+// at -O2/-O3 inlines its reallocating path and reports a false -Warray-bounds
+// ("offset 2 is out of the bounds [0, 2]", e.g. in AlpnExtData; resize+memcpy
+// gets a false -Wstringop-overflow instead). Issue 14.
+inline void PutBytes(Bytes* b, absl::Span<const uint8_t> v) {
+  const size_t need = b->size() + v.size();
+  if (need > b->capacity()) b->reserve(std::max(need, 2 * b->capacity()));
+  b->insert(b->end(), v.begin(), v.end());
+}
+inline void PutString(Bytes* b, std::string_view s) {
+  PutBytes(b, absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+}
 inline void PutFill(Bytes* b, size_t n, uint8_t v) { b->insert(b->end(), n, v); }
 
 // `body` preceded by its length in `width` (1, 2 or 3) bytes.
