@@ -4,8 +4,8 @@
   dashboard_test.py DASHBOARD SOURCE_DIR [ALERT_RULES]
 
 The list of exported series is read from the source that generates them:
-gateway/counters.h (every VIGIE_COUNTERS entry is vigie_<name>_total) and the
-string literals of gateway/metrics_server.cc (the labelled families). Reading
+gateway/base/counters.h (every VIGIE_COUNTERS entry is vigie_<name>_total) and the
+string literals of gateway/output/metrics_server.cc (the labelled families). Reading
 the source, not a live scrape, keeps this test hermetic (no root, no
 NFQUEUE, no running gateway) while a renamed counter or family still breaks
 it, because /metrics is generated from exactly these names. Series the lead
@@ -60,13 +60,13 @@ def check(cond, msg):
 def exported_series(source_dir):
     """{series: labels} from counters.h and metrics_server.cc."""
     series = {}
-    counters = open(os.path.join(source_dir, "gateway/counters.h"), encoding="utf-8").read()
+    counters = open(os.path.join(source_dir, "gateway/base/counters.h"), encoding="utf-8").read()
     m = re.search(r"#define VIGIE_COUNTERS\(X\)(.*?)\n\n", counters, re.S)
     if not m:
-        sys.exit("gateway/counters.h: no VIGIE_COUNTERS list")
+        sys.exit("gateway/base/counters.h: no VIGIE_COUNTERS list")
     for name in re.findall(r"X\((\w+),", m.group(1)):
         series[f"vigie_{name}_total"] = set()
-    server = open(os.path.join(source_dir, "gateway/metrics_server.cc"), encoding="utf-8").read()
+    server = open(os.path.join(source_dir, "gateway/output/metrics_server.cc"), encoding="utf-8").read()
     labels = set(re.findall(r'[{,](\w+)=\\"', server))
     for name in re.findall(r'"(vigie_[a-z0-9_]+)"', server):
         series[name] = labels

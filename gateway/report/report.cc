@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "gateway/absl_compat.h"
+#include "lists/absl_compat.h"
 
 namespace vigie::report {
 namespace {
