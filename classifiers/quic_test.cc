@@ -525,6 +525,7 @@ TEST(QuicInitialTest, FramesNotAllowedInInitialAreBadFrame) {
                              "1c 0a 06 09 6162"}) {  // CONNECTION_CLOSE reason cut
     PacketSpec s;
     s.frames = FromHex(frames);
+    s.pad_to = 0;  // the faulty frame must end the packet (padding would follow it)
     const QuicParseResult r = Decrypt(Protect(V1(), s), &info);
     EXPECT_EQ(r.error, QuicMalformed::kBadFrame) << frames;
   }

@@ -147,7 +147,9 @@ struct PacketSpec {
   uint64_t pn = 0;
   size_t pn_len = 2;
   Bytes frames;
-  size_t pad_to = 0;  // pad the payload with PADDING so the packet is at least this long
+  // Pad the payload with PADDING so the packet is at least this long: 1200 by
+  // default, the smallest client Initial datagram a server reads (RFC 9000 §14.1).
+  size_t pad_to = 1200;
   Bytes key_dcid;     // keys from this DCID instead of `dcid` (a client's later Initials)
   bool quic_bit = true;  // false: the fixed bit 0x40 cleared (RFC 9287 grease_quic_bit)
 };

@@ -349,6 +349,7 @@ DecodeStatus Decoder::Transport(uint8_t proto, absl::Span<const uint8_t> p) {
       if (proto == 41) return Ipv6(p);
       return Gre(p);
     case kProtoUdp: {
+      out_->l4 = p;
       uint16_t sport = r.ReadU16();
       uint16_t dport = r.ReadU16();
       uint16_t len = r.ReadU16();
@@ -403,6 +404,7 @@ DecodeStatus Decoder::Transport(uint8_t proto, absl::Span<const uint8_t> p) {
       return DecodeStatus::kOk;
     }
     case kProtoTcp: {
+      out_->l4 = p;
       uint16_t sport = r.ReadU16();
       uint16_t dport = r.ReadU16();
       uint32_t seq = r.ReadU32();
@@ -419,6 +421,7 @@ DecodeStatus Decoder::Transport(uint8_t proto, absl::Span<const uint8_t> p) {
       out_->tcp_ack = ack;
       out_->tcp_flags = flags;
       out_->payload = p.subspan(hlen);
+      out_->tcp_urgent = static_cast<uint16_t>(p.size() >= 20 ? (p[18] << 8) | p[19] : 0);
       return DecodeStatus::kOk;
     }
     default:
@@ -437,6 +440,38 @@ DecodeStatus DecodeFrame(int linktype, absl::Span<const uint8_t> frame, DecodedP
 DecodeStatus DecodeIpPayload(uint8_t proto, absl::Span<const uint8_t> payload, DecodedPacket* out) {
   out->frag = FragmentInfo();
   return Decoder(out).Transport(proto, payload);
+}
+
+namespace {
+uint64_t SumBytes(absl::Span<const uint8_t> b, uint64_t sum) {
+  size_t i = 0;
+  for (; i + 1 < b.size(); i += 2) sum += (uint32_t{b[i]} << 8) | b[i + 1];
+  if (i < b.size()) sum += uint32_t{b[i]} << 8;
+  return sum;
+}
+}  // namespace
+
+bool TransportChecksumOk(const DecodedPacket& pkt) {
+  absl::Span<const uint8_t> l4 = pkt.l4;
+  if (pkt.l4_proto == kProtoUdp) {
+    if (l4.size() < 8) return false;
+    // The UDP length may be shorter than the IP payload (trailing bytes are not summed).
+    size_t len = (size_t{l4[4]} << 8) | l4[5];
+    if (len >= 8 && len < l4.size()) l4 = l4.first(len);
+    if (l4[6] == 0 && l4[7] == 0 && pkt.src.family == 4) return true;  // no checksum
+  } else if (pkt.l4_proto != kProtoTcp || l4.size() < 20) {
+    return false;
+  }
+  size_t alen = pkt.src.family == 4 ? 4 : 16;
+  const uint8_t* src = pkt.src.family == 4 ? pkt.src.bytes : pkt.src.bytes;
+  uint64_t sum = 0;
+  sum = SumBytes(absl::MakeConstSpan(src, alen), sum);
+  sum = SumBytes(absl::MakeConstSpan(pkt.dst.bytes, alen), sum);
+  sum += pkt.l4_proto;
+  sum += l4.size();
+  sum = SumBytes(l4, sum);
+  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  return sum == 0xFFFF;
 }
 
 }  // namespace vigie

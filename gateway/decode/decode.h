@@ -51,6 +51,7 @@ inline constexpr uint8_t kTcpFin = 0x01;
 inline constexpr uint8_t kTcpSyn = 0x02;
 inline constexpr uint8_t kTcpRst = 0x04;
 inline constexpr uint8_t kTcpAck = 0x10;
+inline constexpr uint8_t kTcpUrg = 0x20;
 
 struct FragmentInfo {
   uint32_t id = 0;       // IPv4: 16-bit id; IPv6: 32-bit identification
@@ -67,12 +68,19 @@ struct DecodedPacket {
   uint32_t tcp_seq = 0, tcp_ack = 0;
   uint8_t tcp_flags = 0;
   absl::Span<const uint8_t> payload;  // UDP or TCP payload
+  absl::Span<const uint8_t> l4;       // the UDP or TCP header and payload (checksummed bytes)
+  uint16_t tcp_urgent = 0;            // TCP urgent pointer (with kTcpUrg)
   uint8_t encap_depth = 0;      // tunnels crossed to reach the innermost IP
   FragmentInfo frag;            // when status == kFragment
   Anomaly anomaly = Anomaly::kCount;  // when status == kMalformed
   // Non-fatal oddities met on the way (e.g. trimmed lengths), to be counted.
   Anomaly note = Anomaly::kCount;
 };
+
+// Whether the UDP or TCP checksum of `pkt` (innermost packet) is right (RFC
+// 768, RFC 9293 §3.1, RFC 8200 §8.1 pseudo-headers). An IPv4 UDP checksum of 0
+// means none and is right; IPv6 UDP requires one. Reads pkt.l4 only.
+bool TransportChecksumOk(const DecodedPacket& pkt);
 
 // Decodes one frame of capture link type `linktype` (pcap LINKTYPE_/DLT_ values).
 DecodeStatus DecodeFrame(int linktype, absl::Span<const uint8_t> frame, DecodedPacket* out);

@@ -400,6 +400,14 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
   return absl::Span<const uint8_t>(buf, s.contiguous);
 }
 
+void FlowTable::TurnRound(Flow* flow) {
+  auto it = sources_.find(flow->client_ip);
+  if (it != sources_.end() && it->second.flows > 0) --it->second.flows;
+  std::swap(flow->client_ip, flow->server_ip);
+  std::swap(flow->client_port, flow->server_port);
+  ++sources_[flow->client_ip].flows;
+}
+
 void FlowTable::Restart(Flow* flow) {
   Release(flow);
   flow->stream = TcpStream();

@@ -150,13 +150,22 @@ class FlowTable {
   // last one closed or was decided): the stream and state start afresh under
   // a new flow id.
   void Restart(Flow* flow);
+  // The other side is the client after all (content showed it).
+  void TurnRound(Flow* flow);
 
   // Per-source usage, for the fair shares and their report.
   struct SourceUsage {
     uint32_t flows = 0;
     uint32_t buffers = 0;
     uint64_t quota_hits = 0;  // flows and buffers refused
+    // [inspect] checksums = auto: transport checksums seen right / wrong.
+    uint32_t checksum_good = 0, checksum_bad = 0;
   };
+  // The usage entry of a source that holds flows (null otherwise).
+  SourceUsage* Source(const IpAddress& ip) {
+    auto it = sources_.find(ip);
+    return it == sources_.end() ? nullptr : &it->second;
+  }
   const absl::flat_hash_map<IpAddress, SourceUsage>& sources() const { return sources_; }
 
   // Expires idle flows (called per packet; O(expired)).

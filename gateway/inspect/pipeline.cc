@@ -9,6 +9,10 @@ namespace vigie {
 namespace {
 constexpr uint16_t kNetbiosNsPort = 137;  // RFC 1002
 constexpr uint16_t kDotPort = 853;        // DNS over TLS (RFC 7858) and over QUIC (RFC 9250)
+// Bytes after which a stream that is not yet a DNS query is taken for
+// something else: the 2-byte length, the 12-byte header and a question of up
+// to 255 + 4 bytes.
+constexpr size_t kDnsSniffBytes = 2 + 12 + 255 + 4;
 // What a decision about a flow of this kind is about.
 Proto ProtoOf(StreamKind k) {
   switch (k) {
@@ -106,13 +110,17 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
     return v;
   }
   const PacketContext cx{pkt, flow, ts_us, frame_no};
+  if (from_client && (flow->state == FlowState::kNew || flow->state == FlowState::kInspecting) &&
+      ServerDrops(pkt, *flow)) {
+    return v;  // the server never reads it: neither does Vigie (a decoy)
+  }
   if (from_client && DecideDotPort(cx, &v)) return v;
   if (pkt.l4_proto == kProtoUdp) {
     bool was_decided = flow->state == FlowState::kDecided;
     if (was_decided) {
-      absl::Span<const uint8_t> dcid = QuicInspector::Dcid(pkt.payload);
+      absl::Span<const uint8_t> dcid = QuicLongHeaderDcid(pkt.payload);
       bool new_quic_dcid = flow->kind == StreamKind::kQuic && from_client &&
-                           QuicInspector::LooksLikeInitial(pkt.payload) &&
+                           LooksLikeQuicInitial(pkt.payload) &&
                            !std::equal(dcid.begin(), dcid.end(), flow->quic_dcid, flow->quic_dcid + flow->quic_dcid_len);
       if (!new_quic_dcid) {
         if (from_client) v.action = static_cast<Action>(flow->action);
@@ -131,6 +139,27 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
     HandleTcp(cx, from_client, &v);
   }
   return v;
+}
+
+bool Pipeline::ServerDrops(const DecodedPacket& pkt, const Flow& flow) {
+  ChecksumMode mode = policy_->config().checksums;
+  if (mode == ChecksumMode::kNever) return false;
+  if (pkt.l4_proto == kProtoTcp && pkt.payload.empty() && !(pkt.tcp_flags & kTcpSyn)) return false;
+  bool ok = TransportChecksumOk(pkt);
+  FlowTable::SourceUsage* use = flows_.Source(flow.client_ip);
+  if (mode == ChecksumMode::kAuto && use != nullptr) {
+    if (ok) {
+      ++use->checksum_good;
+    } else if (++use->checksum_bad, use->checksum_good == 0) {
+      // Every checksum of this source so far was wrong: a capture on the
+      // sending host with checksum offload, not a decoy. Read it.
+      if (use->checksum_bad == 1) counters_.Inc(Counter::k_checksum_offload);
+      return false;
+    }
+  }
+  if (ok) return false;
+  counters_.Inc(Counter::k_checksum_bad);
+  return true;
 }
 
 bool Pipeline::DecideDotPort(const PacketContext& cx, PacketVerdict* v) {
@@ -160,7 +189,7 @@ void Pipeline::HandleUdp(const PacketContext& cx, PacketVerdict* v) {
     bool dns = policy_->config().dns_any_port && pkt.dst_port != kNetbiosNsPort &&
                pkt.src_port != kNetbiosNsPort && LooksLikeDnsQuery(pkt.payload);
     // (NetBIOS name service, port 137, shares DNS's wire format; it is not DNS.)
-    if (!dns && (flow->kind == StreamKind::kQuic || QuicInspector::LooksLikeInitial(pkt.payload))) {
+    if (!dns && (flow->kind == StreamKind::kQuic || LooksLikeQuicInitial(pkt.payload))) {
       quic_.OnDatagram(cx, v);
       return;
     }
@@ -210,10 +239,23 @@ void Pipeline::HandleTcp(const PacketContext& cx, bool from_client, PacketVerdic
   if (flow->kind == StreamKind::kUnknown) {
     if (IsDnsPort(flow->server_port)) {
       flow->kind = StreamKind::kDnsTcp;
-    } else if (data[0] == 0x16) {
-      flow->kind = StreamKind::kTls;  // a TLS handshake record, on any port
+    } else if (data[0] == 0x16 ||
+               ((data[0] == 0x15 || data[0] == 0x14) && flow->stream.syn_seen && (data.size() < 2 || data[1] == 0x03))) {
+      // A TLS record, on any port: a handshake; or, at the very start of a
+      // connection seen from its SYN, an alert or change_cipher_spec that
+      // servers skip before the hello.
+      flow->kind = StreamKind::kTls;
     } else if (HttpRequestInfo http; ParseHttpRequest(data, &http).error != HttpMalformed::kNotHttp) {
       flow->kind = StreamKind::kHttp;  // a request line (or the start of one), on any port
+    } else if (ParseStatus sniff = SniffDnsTcpQuery(data); sniff == ParseStatus::kOk) {
+      flow->kind = StreamKind::kDnsTcp;  // a length-prefixed DNS query, on any port
+      counters_.Inc(Counter::k_dns_nonstandard_port);
+    } else if (sniff == ParseStatus::kNeedMore && data.size() < kDnsSniffBytes) {
+      // Too few bytes to tell a DNS query from other bytes: wait for more.
+      if (in_place && !flows_.Retain(flow, data)) {
+        GiveUp(InspectEnv{&policy_, &counters_, &flows_, &decider_}, Proto::kIp, cx, v);
+      }
+      return;
     } else {
       // Neither TLS, HTTP nor DNS: no name will be seen (e.g. Telegram's MTProto);
       // the destination address may still be listed.

@@ -78,6 +78,9 @@ class Pipeline {
   // around the DNS policy, decided by port.
   bool DecideDotPort(const PacketContext& cx, PacketVerdict* v);
   bool IsDnsPort(uint16_t port) const;
+  // A client packet the server would drop for its transport checksum
+  // ([inspect] checksums): not read.
+  bool ServerDrops(const DecodedPacket& pkt, const Flow& flow);
 
   std::shared_ptr<const Policy> policy_;
   PipelineOptions opts_;

@@ -6,25 +6,19 @@
 
 namespace vigie {
 
-absl::Span<const uint8_t> QuicInspector::Dcid(absl::Span<const uint8_t> p) {
-  // RFC 9000 §17.2: flags(1) version(4) dcid_len(1) dcid.
-  if (p.size() < 6 || p[5] > 20 || p.size() < 6u + p[5]) return {};
-  return p.subspan(6, p[5]);
-}
-
-bool QuicInspector::LooksLikeInitial(absl::Span<const uint8_t> p) {
-  // RFC 9000 §17.2: long header form and fixed bit, then a version we can decrypt.
-  if (p.size() < 7 || (p[0] & 0xC0) != 0xC0) return false;
-  uint32_t version = (uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 8) | p[4];
-  return IsQuicVersionSupported(version);
-}
-
 void QuicInspector::OnDatagram(const PacketContext& cx, PacketVerdict* v) {
   const DecodedPacket& pkt = cx.pkt;
   Flow* flow = cx.flow;
   FlowTable& flows = *env_.flows;
   Counters& counters = *env_.counters;
-  if (pkt.src != flow->client_ip || pkt.src_port != flow->client_port) return;  // server's Initial
+  if (pkt.src != flow->client_ip || pkt.src_port != flow->client_port) {
+    // The server's Initial, unless it decrypts with its own DCID's keys: then
+    // this side is the client (the flow was guessed by ports).
+    if (flow->kind == StreamKind::kQuic) return;
+    QuicInitialInfo probe;
+    if (quic_.DecryptInitial(pkt.payload, absl::MakeSpan(plain_), &probe).status != ParseStatus::kOk) return;
+    flows.TurnRound(flow);
+  }
   if (flow->kind != StreamKind::kQuic) {
     // CRYPTO data is a byte stream by offset: the TCP reassembly serves it,
     // with offset 0 fixed (no SYN to wait for).
@@ -53,7 +47,7 @@ void QuicInspector::OnDatagram(const PacketContext& cx, PacketVerdict* v) {
   absl::Span<const uint8_t> rest = pkt.payload;
   while (!rest.empty()) {
     QuicInitialInfo info;
-    absl::Span<const uint8_t> dcid = Dcid(rest);
+    absl::Span<const uint8_t> dcid = QuicLongHeaderDcid(rest);
     absl::Span<const uint8_t> key(flow->quic_dcid, flow->quic_dcid_len);
     QuicParseResult r;
     if (flow->quic_dcid_len == 0 || std::equal(dcid.begin(), dcid.end(), key.begin(), key.end())) {

@@ -4,6 +4,12 @@
 // ClientHello is whole, which DecideClientHello then decides. Coalesced
 // packets are walked; a Retry or a new DCID restarts the hello; the client's
 // later Initials to the server's chosen DCID use the first DCID's keys.
+// QUIC is recognised by content (classifiers/quic.h LooksLikeQuicInitial: the
+// QUIC bit may be cleared, RFC 9287; datagrams under 1200 bytes are not
+// Initials a server reads, RFC 9000 §14.1), on any port; and the direction
+// too: only the client's Initial decrypts with keys from its own DCID, so a
+// flow first guessed the other way round (a client sending from port 443) is
+// turned round when such an Initial comes from its "server".
 //
 // Thread safety: one per worker (InspectEnv); it owns the worker's OpenSSL
 // contexts and the decryption buffer (allocated once).
@@ -25,11 +31,6 @@ class QuicInspector {
 
   // A UDP datagram of a QUIC flow (either direction; the server's are skipped).
   void OnDatagram(const PacketContext& cx, PacketVerdict* v);
-
-  // A long-header packet of a version Vigie can decrypt (RFC 9000 §17.2).
-  static bool LooksLikeInitial(absl::Span<const uint8_t> payload);
-  // The Destination Connection ID of a long-header packet (empty if none).
-  static absl::Span<const uint8_t> Dcid(absl::Span<const uint8_t> payload);
 
  private:
   InspectEnv env_;

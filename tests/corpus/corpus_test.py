@@ -41,6 +41,16 @@ EXPLAINED = {
         "ClientHello resent after the Retry of frame 2, whole in frame 3: Vigie decides it there",
     ("ndpi__quic-29.pcap", "quic", 5):
         "tshark attributes the post-Retry ClientHello to frame 5, where more CRYPTO data of that connection arrives",
+    # [inspect] checksums = auto: the client's SYN (frame 10) has a right TCP
+    # checksum, the segment with its ClientHello a wrong one (tshark -o
+    # tcp.check_checksum:TRUE: tcp.checksum.status 0): the server drops it, so
+    # Vigie does not read it (a decoy would look the same).
+    ("ndpi__tls-esni-fuzzed.pcap", "tls", 3):
+        "fuzzed capture: this ClientHello's segment has a bad TCP checksum (frames 1-2 of the source are right): not read",
+    ("ndpi__tls_invalid_reads.pcap", "tls", 4):
+        "ClientHello (no SNI) in a segment with a bad TCP checksum after a good handshake: not read",
+    ("ndpi__tls_invalid_reads.pcap", "tls", 12):
+        "ClientHello segment with a bad TCP checksum after a good SYN: the server drops it, Vigie does not read it",
 }
 
 # tshark's renderings of names it could not print.

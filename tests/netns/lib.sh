@@ -203,6 +203,15 @@ action = "block"
 apps = ["olvid", "tchap", "wimi"]
 action = "allow"
 
+# Every list must be in a [[policy]] (as in deploy/vigie.toml).
+[[policy]]
+apps = ["doh", "canary"]
+action = "block"
+
+[[policy]]
+apps = ["facebook"]
+action = "log"
+
 [[exception]]
 id = "netns-test-whatsapp"
 devices = ["$C4X/32"]

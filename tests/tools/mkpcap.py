@@ -516,6 +516,35 @@ def client_hello(o: HelloOptions, one_record: bool = True) -> bytes:
     return record
 
 
+def dns_tcp_sniff_end(data: bytes) -> int:
+    """How many stream bytes Vigie reads before it knows `data` is not a DNS
+    query over TCP (classifiers/dns.cc SniffDnsTcpQuery, header checks only):
+    the 2-byte length (at least 17), QR/opcode, 1..16 questions, no answers or
+    authority records, at most one additional record."""
+    def verdict(b):
+        if len(b) < 2:
+            return None
+        ln = (b[0] << 8) | b[1]
+        if ln < 17:
+            return False
+        m = b[2:2 + ln]
+        if len(m) >= 3 and (m[2] & 0xF8) != 0:
+            return False
+        checks = ((6, lambda v: 1 <= v <= 16), (8, lambda v: v == 0), (10, lambda v: v == 0),
+                  (12, lambda v: v <= 1))
+        for end, ok in checks:
+            if len(m) < end:
+                return None
+            if not ok((m[end - 2] << 8) | m[end - 1]):
+                return False
+        return True
+    for k in range(1, len(data) + 1):
+        v = verdict(data[:k])
+        if v is not None:
+            return k if v is False else len(data)
+    return len(data)
+
+
 def tls_split_records(record: bytes, sizes: Sequence[int]) -> bytes:
     """Re-frame the handshake carried by the TLS record `record` as several
     handshake records (record-layer fragmentation, RFC 8446 5.1): record i carries
@@ -933,10 +962,12 @@ class Capture:
     def opaque_tcp(self, src: str, dst: str, dport: int = 443, n: int = 64, seed: int = 1,
                    label: str = "", proto: str = "ip", **kw) -> Sent:
         """A TCP connection whose first client bytes are no known protocol
-        (obfuscated-MTProto-like): decided on its first byte."""
+        (obfuscated-MTProto-like): decided once its first bytes rule out a DNS
+        query over TCP (Vigie recognises DNS on any port by content)."""
         data = opaque_bytes(n, seed)
         return self.tcp_conn(src, dst, dport, data, [dict(
-            proto=proto, domain="", end=1, label=label or f"opaque tcp {dst}")], **kw)[0]
+            proto=proto, domain="", end=dns_tcp_sniff_end(data),
+            label=label or f"opaque tcp {dst}")], **kw)[0]
 
     def udp_flow(self, src: str, dst: str, dport: int, payloads: Sequence[bytes],
                  proto: str = "ip", domain: str = "", sport: Optional[int] = None,
