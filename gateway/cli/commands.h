@@ -1,10 +1,10 @@
 // The `vigie` subcommands (one file each) and what they share.
 //
-//   vigie replay  [--config FILE] [--log FILE|-] [--log-all] [--summary-json FILE] PCAP...
+//   vigie replay  [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--log-all] [--summary-json FILE] PCAP...
 //   vigie lookup  [--config FILE] [--src IP] [NAME...]
 //   vigie lists stats [--config FILE]
 //   vigie check-config [--config FILE]
-//   vigie run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]
+//   vigie run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]
 //
 // The CLI is the last stage: it may use every library of gateway/; nothing
 // links it. Each command returns the process exit code (2: usage or config
@@ -35,6 +35,9 @@ int Fail(const std::string& msg);
 // Loads the config (`config_path`, or DefaultConfigPath() when empty) and
 // builds its policy snapshot.
 absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicy(const std::string& config_path);
+
+// "vigie" / "eve" (--log-format).
+absl::StatusOr<LogFormat> ParseLogFormat(const std::string& s);
 
 // The top-level usage text.
 extern const char* const kUsage;

@@ -12,8 +12,9 @@ const char* const kUsage =
     "usage: vigie COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  replay [--config FILE] [--log FILE|-] [--log-all] [--summary-json FILE] PCAP...\n"
+    "  replay [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--log-all] [--summary-json FILE] PCAP...\n"
     "      take capture files through the whole packet path; decisions as JSON lines\n"
+    "      (eve: Suricata 8 EVE JSON); a progress line on stderr when it is a terminal\n"
     "  lookup [--config FILE] [--src IP] [NAME...]\n"
     "      how the policy decides names (no NAME: names from stdin, JSON lines out)\n"
     "  lists stats [--config FILE]\n"
@@ -24,7 +25,7 @@ const char* const kUsage =
     "      what a change of list files or directories adds and removes, per app\n"
     "  check [--strict] [CONFIG]   (alias: check-config [--config FILE])\n"
     "      load the config and its lists: errors as file:line (exit 2), then warnings\n"
-    "  run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n"
+    "  run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n"
     "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
     "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
     "\n"
@@ -33,6 +34,12 @@ const char* const kUsage =
 int Fail(const std::string& msg) {
   std::fprintf(stderr, "vigie: %s\n", msg.c_str());
   return 2;
+}
+
+absl::StatusOr<LogFormat> ParseLogFormat(const std::string& s) {
+  if (s == "vigie") return LogFormat::kVigie;
+  if (s == "eve") return LogFormat::kEve;
+  return absl::InvalidArgumentError(absl::StrCat("--log-format must be vigie or eve, not '", s, "'"));
 }
 
 absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicy(const std::string& config_path) {
