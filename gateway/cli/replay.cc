@@ -1,5 +1,7 @@
 #include "gateway/cli/commands.h"
 
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +9,7 @@
 #include "gateway/base/absl_compat.h"
 #include <chrono>
 #include <fstream>
+#include "gateway/cli/progress.h"
 #include "gateway/output/decision_json.h"
 #include "gateway/inspect/pipeline.h"
 #include "gateway/sources/replay.h"
@@ -54,8 +57,12 @@ int ReplayCommand(const Args& args) {
   Pipeline pipeline(*policy, sink->get(), opts);
   auto start = std::chrono::steady_clock::now();
   int rc = 0;
-  for (const std::string& f : pcaps) {
-    auto res = ReplayCapture(f, &pipeline);
+  // On a terminal only: a redirected stderr never holds progress bytes.
+  ReplayProgress progress(pcaps, stderr, isatty(fileno(stderr)) != 0);
+  for (size_t i = 0; i < pcaps.size(); ++i) {
+    const std::string& f = pcaps[i];
+    progress.BeginFile(i);
+    auto res = ReplayCapture(f, &pipeline, &progress);
     if (!res.ok()) {
       std::fprintf(stderr, "vigie: %s\n", std::string(res.status().message()).c_str());
       rc = 1;
@@ -66,6 +73,7 @@ int ReplayCommand(const Args& args) {
       std::fprintf(stderr, "vigie: warning: %s\n", res->warning.c_str());
     }
   }
+  progress.Finish();
   (*sink)->Finish();
   SummaryFigures f;
   f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
