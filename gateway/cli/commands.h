@@ -2,6 +2,7 @@
 //
 //   vigie replay  [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--log-all] [--summary-json FILE] PCAP...
 //   vigie lookup  [--config FILE] [--src IP] [NAME...]
+//   vigie explain [--config FILE] [--proto dns|tls|quic|http] [--json] SRC_IP NAME
 //   vigie lists stats [--config FILE]
 //   vigie check-config [--config FILE]
 //   vigie run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]
@@ -28,6 +29,7 @@ int LookupCommand(const Args& args);
 int ListsCommand(const Args& args);  // args[0] is the lists subcommand
 int CheckConfigCommand(const Args& args);
 int RunCommand(const Args& args);
+int ExplainCommand(const Args& args);  // exit 0 passes, 1 blocked, 2 error
 
 // Prints "vigie: <msg>" on standard error and returns 2.
 int Fail(const std::string& msg);

@@ -17,6 +17,9 @@ const char* const kUsage =
     "      (eve: Suricata 8 EVE JSON); a progress line on stderr when it is a terminal\n"
     "  lookup [--config FILE] [--src IP] [NAME...]\n"
     "      how the policy decides names (no NAME: names from stdin, JSON lines out)\n"
+    "  explain [--config FILE] [--proto dns|tls|quic|http] [--json] SRC_IP NAME\n"
+    "      every step of the decision for one device and name: scope, rules, policy,\n"
+    "      exceptions, verdict, inline enforcement (exit 0 passes, 1 blocked)\n"
     "  lists stats [--config FILE]\n"
     "      entries, nodes, memory and build time of the compiled lists\n"
     "  lists import --format v2fly|adguard-services|hosts|adblock|plain [--app NAME] FILE...\n"
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
   if (cmd == "lists") return vigie::ListsCommand(args);
   if (cmd == "check" || cmd == "check-config") return vigie::CheckConfigCommand(args);
   if (cmd == "run") return vigie::RunCommand(args);
+  if (cmd == "explain") return vigie::ExplainCommand(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(vigie::kUsage, stdout);
     return 0;
