@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gateway/base/absl_compat.h"
+#include "gateway/cli/reload_keys.h"
 #include "gateway/policy/config.h"
 #include "gateway/output/log_queue.h"
 #include "gateway/output/metrics_server.h"
@@ -155,11 +156,10 @@ int RunCommand(const std::vector<std::string>& args) {
         std::fprintf(stderr, "vigie: reload of %s failed, keeping the current policy: %s\n", config_path.c_str(),
                      std::string(SV(fresh.status().message())).c_str());
       } else {
-        const Config& nc = (*fresh)->config();
-        if (nc.mode != cfg.mode || nc.queues != cfg.queues || nc.interfaces != cfg.interfaces ||
-            nc.fail != cfg.fail || nc.enforce != cfg.enforce || nc.log_path != cfg.log_path ||
-            nc.syslog != cfg.syslog || nc.metrics_listen != cfg.metrics_listen) {
-          std::fprintf(stderr, "vigie: reload: [gateway], [log] and [metrics] changes take effect on restart\n");
+        const std::vector<std::string> keys = UnappliedReloadKeys(cfg, (*fresh)->config());
+        if (!keys.empty()) {
+          std::fprintf(stderr, "vigie: reload: %s changed: applied on restart only (the running values stay)\n",
+                       absl::StrJoin(keys, ", ").c_str());
         }
         holder.Publish(*std::move(fresh));
         std::fprintf(stderr, "vigie: policy reloaded from %s\n", config_path.c_str());
