@@ -17,6 +17,7 @@ when it is present.
 import argparse
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -80,8 +81,12 @@ def main():
     base = open(os.path.join(args.source_dir, "deploy", "vigie.toml")).read()
     base = base.replace('dir = "../lists/apps"', f'dir = "{os.path.join(args.source_dir, "lists", "apps")}"')
     config = os.path.join(tmp, "vigie.toml")
+    if re.search(r"(?m)^dedup_seconds = \d+", base):
+        base = re.sub(r"(?m)^dedup_seconds = \d+", "dedup_seconds = 60", base)
+    else:
+        base += "\ndedup_seconds = 60\n"  # [log] is the file's last section
     with open(config, "w") as f:
-        f.write(base + "\ndedup_seconds = 60\n")  # [log] is the file's last section
+        f.write(base)
 
     failures = []
 
