@@ -769,6 +769,56 @@ RuleMatch Matcher::MatchRaw(std::string_view raw_name) const {
   return impl_->LookupRaw(q);
 }
 
+std::vector<RuleMatch> Matcher::MatchAll(std::string_view domain) const {
+  struct Ranked {
+    RuleMatch m;
+    size_t specificity;  // the rule domain's length
+    int kind;            // 0 exact, 1 suffix, 2 pattern
+    size_t order;
+  };
+  std::vector<Ranked> found;
+  size_t order = 0;
+  for (size_t a = 0; a < impl_->lists.size(); ++a) {
+    const AppList& l = impl_->lists[a];
+    for (const Rule& r : l.rules) {
+      ++order;
+      const std::string_view d = r.domain;
+      bool hit = false;
+      int kind = 1;
+      if (r.pattern) {
+        kind = 2;
+        LabelPattern lp;
+        const size_t dot = domain.find('.');
+        if (dot != std::string_view::npos && ParseLabelPattern(d, &lp).empty() &&
+            domain.substr(dot + 1) == lp.parent) {
+          hit = LabelFitsPattern(lp.prefix, lp.suffix, domain.substr(0, dot));
+        }
+      } else if (r.exact) {
+        kind = 0;
+        hit = domain == d;
+      } else {
+        hit = domain == d || (domain.size() > d.size() && domain[domain.size() - d.size() - 1] == '.' &&
+                              domain.substr(domain.size() - d.size()) == d);
+      }
+      if (!hit) continue;
+      RuleMatch m;
+      m.app = static_cast<AppId>(a);
+      m.allow = l.allow;
+      m.rule = &r;
+      found.push_back({m, d.size(), kind, order});
+    }
+  }
+  std::stable_sort(found.begin(), found.end(), [](const Ranked& x, const Ranked& y) {
+    if (x.specificity != y.specificity) return x.specificity > y.specificity;
+    if (x.kind != y.kind) return x.kind < y.kind;
+    return x.order < y.order;
+  });
+  std::vector<RuleMatch> out;
+  out.reserve(found.size());
+  for (const Ranked& r : found) out.push_back(r.m);
+  return out;
+}
+
 const std::string& Matcher::app_name(AppId id) const { return impl_->lists[id].app; }
 bool Matcher::app_allowed(AppId id) const { return impl_->lists[id].allow; }
 size_t Matcher::app_count() const { return impl_->lists.size(); }

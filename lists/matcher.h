@@ -136,6 +136,14 @@ class Matcher {
   // NormalizeDomain (libidn2) path.
   RuleMatch MatchRaw(std::string_view raw_name) const;
 
+  // Every rule of every list that covers `domain` (normalised), not only the
+  // one Match() picks: for `vigie explain` and tests, never the packet path
+  // (it scans every rule: O(rules), allocates the result). Most specific
+  // first (longer rule domain first; at one domain, exact before suffix,
+  // suffix before pattern), then in load order. Rules that lost to an equal
+  // duplicate at build time are included.
+  std::vector<RuleMatch> MatchAll(std::string_view domain) const;
+
   const std::string& app_name(AppId id) const;
   bool app_allowed(AppId id) const;
   size_t app_count() const;

@@ -1,10 +1,11 @@
 // The `vigie` subcommands (one file each) and what they share.
 //
-//   vigie replay  [--config FILE] [--log FILE|-] [--log-all] [--summary-json FILE] PCAP...
+//   vigie replay  [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--log-all] [--summary-json FILE] PCAP...
 //   vigie lookup  [--config FILE] [--src IP] [NAME...]
+//   vigie explain [--config FILE] [--proto dns|tls|quic|http] [--json] SRC_IP NAME
 //   vigie lists stats [--config FILE]
 //   vigie check-config [--config FILE]
-//   vigie run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]
+//   vigie run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]
 //
 // The CLI is the last stage: it may use every library of gateway/; nothing
 // links it. Each command returns the process exit code (2: usage or config
@@ -28,6 +29,7 @@ int LookupCommand(const Args& args);
 int ListsCommand(const Args& args);  // args[0] is the lists subcommand
 int CheckConfigCommand(const Args& args);
 int RunCommand(const Args& args);
+int ExplainCommand(const Args& args);  // exit 0 passes, 1 blocked, 2 error
 
 // Prints "vigie: <msg>" on standard error and returns 2.
 int Fail(const std::string& msg);
@@ -35,6 +37,9 @@ int Fail(const std::string& msg);
 // Loads the config (`config_path`, or DefaultConfigPath() when empty) and
 // builds its policy snapshot.
 absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicy(const std::string& config_path);
+
+// "vigie" / "eve" (--log-format).
+absl::StatusOr<LogFormat> ParseLogFormat(const std::string& s);
 
 // The top-level usage text.
 extern const char* const kUsage;

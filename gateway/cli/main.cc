@@ -13,10 +13,14 @@ const char* const kUsage =
     "usage: vigie COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  replay [--config FILE] [--log FILE|-] [--log-all] [--summary-json FILE] PCAP...\n"
+    "  replay [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--log-all] [--summary-json FILE] PCAP...\n"
     "      take capture files through the whole packet path; decisions as JSON lines\n"
+    "      (eve: Suricata 8 EVE JSON); a progress line on stderr when it is a terminal\n"
     "  lookup [--config FILE] [--src IP] [NAME...]\n"
     "      how the policy decides names (no NAME: names from stdin, JSON lines out)\n"
+    "  explain [--config FILE] [--proto dns|tls|quic|http] [--json] SRC_IP NAME\n"
+    "      every step of the decision for one device and name: scope, rules, policy,\n"
+    "      exceptions, verdict, inline enforcement (exit 0 passes, 1 blocked)\n"
     "  lists stats [--config FILE]\n"
     "      entries, nodes, memory and build time of the compiled lists\n"
     "  lists import --format v2fly|adguard-services|hosts|adblock|plain [--app NAME] FILE...\n"
@@ -28,7 +32,7 @@ const char* const kUsage =
     "  report LOG... [--html FILE] [--since T] [--until T]\n"
     "      summarise decision logs (Vigie or EVE lines, gzip too): blocks per app, top devices and names,\n"
     "      exception use, decisions per hour; --html writes one self-contained page with charts\n"
-    "  run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n"
+    "    "  run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n"
     "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
     "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
     "\n"
@@ -37,6 +41,12 @@ const char* const kUsage =
 int Fail(const std::string& msg) {
   std::fprintf(stderr, "vigie: %s\n", msg.c_str());
   return 2;
+}
+
+absl::StatusOr<LogFormat> ParseLogFormat(const std::string& s) {
+  if (s == "vigie") return LogFormat::kVigie;
+  if (s == "eve") return LogFormat::kEve;
+  return absl::InvalidArgumentError(absl::StrCat("--log-format must be vigie or eve, not '", s, "'"));
 }
 
 absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicy(const std::string& config_path) {
@@ -61,6 +71,7 @@ int main(int argc, char** argv) {
   if (cmd == "check" || cmd == "check-config") return vigie::CheckConfigCommand(args);
   if (cmd == "run") return vigie::RunCommand(args);
   if (cmd == "report") return vigie::report::RunReportCommand(argc - 1, argv + 1);
+  if (cmd == "explain") return vigie::ExplainCommand(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(vigie::kUsage, stdout);
     return 0;

@@ -1,5 +1,7 @@
 #include "gateway/cli/commands.h"
 
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +9,7 @@
 #include "gateway/base/absl_compat.h"
 #include <chrono>
 #include <fstream>
+#include "gateway/cli/progress.h"
 #include "gateway/output/decision_json.h"
 #include "gateway/inspect/pipeline.h"
 #include "gateway/sources/replay.h"
@@ -18,12 +21,13 @@ namespace vigie {
 
 int ReplayCommand(const Args& args) {
   po::options_description desc("replay options");
-  std::string config, log, summary_json;
+  std::string config, log, summary_json, log_format;
   bool log_all = false;
   std::vector<std::string> pcaps;
   desc.add_options()("config", po::value(&config), "config file")(
       "log", po::value(&log), "decision log: a file, or - for standard output (default: the config's)")(
       "log-all", po::bool_switch(&log_all), "also log names that matched nothing and unmanaged sources")(
+      "log-format", po::value(&log_format), "vigie or eve (Suricata EVE JSON; default: [log] format)")(
       "summary-json", po::value(&summary_json), "write the summary figures as JSON to this file")(
       "pcap", po::value(&pcaps), "capture files");
   po::positional_options_description pos;
@@ -39,15 +43,26 @@ int ReplayCommand(const Args& args) {
   auto policy = LoadPolicy(config);
   if (!policy.ok()) return Fail(std::string(policy.status().message()));
   const Config& cfg = (*policy)->config();
-  auto sink = JsonLineSink::Open(log.empty() ? cfg.log_path : log);
+  LogOptions lopts = LogOptionsFrom(cfg);
+  lopts.drops = false;  // replay records only: blocks are EVE alerts, not drops
+  if (!log_format.empty()) {
+    auto f = ParseLogFormat(log_format);
+    if (!f.ok()) return Fail(absl::StrCat("replay: ", f.status().message()));
+    lopts.format = *f;
+  }
+  auto sink = JsonLineSink::Open(log.empty() ? cfg.log_path : log, lopts);
   if (!sink.ok()) return Fail(std::string(sink.status().message()));
   PipelineOptions opts;
   opts.log_mode = log_all ? LogMode::kAll : cfg.log_mode;
   Pipeline pipeline(*policy, sink->get(), opts);
   auto start = std::chrono::steady_clock::now();
   int rc = 0;
-  for (const std::string& f : pcaps) {
-    auto res = ReplayCapture(f, &pipeline);
+  // On a terminal only: a redirected stderr never holds progress bytes.
+  ReplayProgress progress(pcaps, stderr, isatty(fileno(stderr)) != 0);
+  for (size_t i = 0; i < pcaps.size(); ++i) {
+    const std::string& f = pcaps[i];
+    progress.BeginFile(i);
+    auto res = ReplayCapture(f, &pipeline, &progress);
     if (!res.ok()) {
       std::fprintf(stderr, "vigie: %s\n", std::string(res.status().message()).c_str());
       rc = 1;
@@ -58,12 +73,19 @@ int ReplayCommand(const Args& args) {
       std::fprintf(stderr, "vigie: warning: %s\n", res->warning.c_str());
     }
   }
-  (*sink)->Flush();
+  progress.Finish();
+  (*sink)->Finish();
   SummaryFigures f;
   f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   f.counters = pipeline.counters();
   f.by_app = pipeline.by_app();
-  f.log_written = f.counters.Get(Counter::k_log_events_written);
+  // Lines in the log: with dedup, fewer than the decisions handed to it.
+  f.log_written = (*sink)->written();
+  if (const DedupTable* dd = (*sink)->dedup()) {
+    std::fprintf(stderr, "vigie: dedup: %llu decisions counted in %llu summary events; %llu written as is (table full)\n",
+                 static_cast<unsigned long long>(dd->suppressed()), static_cast<unsigned long long>(dd->summaries()),
+                 static_cast<unsigned long long>(dd->overflow()));
+  }
   PrintReplaySummary(f, pipeline.policy(), stderr);
   if (!summary_json.empty()) {
     std::ofstream out(summary_json);

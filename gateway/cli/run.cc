@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gateway/base/absl_compat.h"
+#include "gateway/cli/reload_keys.h"
 #include "gateway/policy/config.h"
 #include "gateway/output/log_queue.h"
 #include "gateway/output/metrics_server.h"
@@ -28,7 +29,7 @@ namespace vigie {
 namespace {
 
 constexpr const char* kRunUsage =
-    "usage: vigie run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n";
+    "usage: vigie run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n";
 
 
 
@@ -36,10 +37,11 @@ constexpr const char* kRunUsage =
 
 int RunCommand(const std::vector<std::string>& args) {
   po::options_description desc("run options");
-  std::string config_path, log_path, summary_json;
+  std::string config_path, log_path, summary_json, log_format;
   uint32_t queue_maxlen = 0;  // 0: [gateway] queue_length
   desc.add_options()("config", po::value(&config_path), "config file")(
       "log", po::value(&log_path), "decision log: a file, or - for standard output (default: the config's)")(
+      "log-format", po::value(&log_format), "vigie or eve (Suricata EVE JSON; default: [log] format)")(
       "queue-maxlen", po::value(&queue_maxlen),
       "inline: packets each NFQUEUE holds before the fail policy applies (default: [gateway] queue_length)")(
       "summary-json", po::value(&summary_json), "on exit, write the summary figures as JSON to this file");
@@ -72,7 +74,13 @@ int RunCommand(const std::vector<std::string>& args) {
   PolicyHolder holder(policy);
   const bool inline_mode = cfg.mode == "inline";
   size_t workers = inline_mode ? cfg.queues.size() : cfg.interfaces.size();
-  auto log = LogQueue::Open(log_path.empty() ? cfg.log_path : log_path, workers == 0 ? 1 : workers);
+  LogOptions lopts = LogOptionsFrom(cfg);  // inline: EVE blocks are drop events
+  if (!log_format.empty()) {
+    auto f = ParseLogFormat(log_format);
+    if (!f.ok()) return Fail(absl::StrCat("run: ", f.status().message()));
+    lopts.format = *f;
+  }
+  auto log = LogQueue::Open(log_path.empty() ? cfg.log_path : log_path, workers == 0 ? 1 : workers, lopts);
   if (!log.ok()) return Fail(std::string(SV(log.status().message())));
   if (!cfg.syslog.empty()) {
     auto sys = SyslogSink::Open(cfg.syslog);
@@ -148,11 +156,10 @@ int RunCommand(const std::vector<std::string>& args) {
         std::fprintf(stderr, "vigie: reload of %s failed, keeping the current policy: %s\n", config_path.c_str(),
                      std::string(SV(fresh.status().message())).c_str());
       } else {
-        const Config& nc = (*fresh)->config();
-        if (nc.mode != cfg.mode || nc.queues != cfg.queues || nc.interfaces != cfg.interfaces ||
-            nc.fail != cfg.fail || nc.enforce != cfg.enforce || nc.log_path != cfg.log_path ||
-            nc.syslog != cfg.syslog || nc.metrics_listen != cfg.metrics_listen) {
-          std::fprintf(stderr, "vigie: reload: [gateway], [log] and [metrics] changes take effect on restart\n");
+        const std::vector<std::string> keys = UnappliedReloadKeys(cfg, (*fresh)->config());
+        if (!keys.empty()) {
+          std::fprintf(stderr, "vigie: reload: %s changed: applied on restart only (the running values stay)\n",
+                       absl::StrJoin(keys, ", ").c_str());
         }
         holder.Publish(*std::move(fresh));
         std::fprintf(stderr, "vigie: policy reloaded from %s\n", config_path.c_str());

@@ -143,6 +143,54 @@ Action Decider::Decide(Decision* d) {
   return d->verdict.action;
 }
 
+void Decider::Rekey() {
+  const Matcher& m = policy().matcher();
+  const size_t apps = m.app_count();
+  std::vector<std::array<uint64_t, 3>> fresh(apps + 1, {0, 0, 0});
+  const auto add = [](std::array<uint64_t, 3>* to, const std::array<uint64_t, 3>& from) {
+    for (size_t j = 0; j < 3; ++j) (*to)[j] += from[j];
+  };
+  if (by_app_policy_ != nullptr && !by_app_.empty()) {
+    const Matcher& old = by_app_policy_->matcher();
+    for (size_t i = 0; i + 1 < by_app_.size(); ++i) {
+      const std::string& name = old.app_name(static_cast<AppId>(i));
+      AppId id;
+      if (m.FindApp(name, &id)) {
+        add(&fresh[id], by_app_[i]);
+        continue;
+      }
+      auto it = std::find_if(retired_.begin(), retired_.end(), [&](const AppDecisions& r) { return r.app == name; });
+      if (it == retired_.end()) it = retired_.insert(retired_.end(), AppDecisions{name, {0, 0, 0}});
+      add(&it->n, by_app_[i]);
+    }
+    add(&fresh[apps], by_app_.back());  // no app
+  }
+  for (auto it = retired_.begin(); it != retired_.end();) {  // apps loaded again
+    AppId id;
+    if (m.FindApp(it->app, &id)) {
+      add(&fresh[id], it->n);
+      it = retired_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  by_app_ = std::move(fresh);
+  by_app_policy_ = *policy_;
+}
+
+std::vector<AppDecisions> Decider::by_app_name() const {
+  std::vector<AppDecisions> out;
+  if (by_app_policy_ != nullptr) {
+    const Matcher& m = by_app_policy_->matcher();
+    for (size_t i = 0; i < by_app_.size(); ++i) {
+      const bool no_app = i + 1 == by_app_.size();
+      out.push_back({no_app ? std::string() : m.app_name(static_cast<AppId>(i)), by_app_[i]});
+    }
+  }
+  out.insert(out.end(), retired_.begin(), retired_.end());
+  return out;
+}
+
 void Decider::Record(const Decision& d, bool write) {
   if (!current_.decided || d.verdict.action > current_.action) {
     current_.decided = true;
@@ -156,8 +204,8 @@ void Decider::Record(const Decision& d, bool write) {
                  : d.verdict.action == Action::kLog ? Counter::k_decisions_log
                                                     : Counter::k_decisions_allow);
   const Policy& pol = policy();
+  if (by_app_policy_.get() != &pol) Rekey();
   size_t apps = pol.matcher().app_count();
-  if (by_app_.size() != apps + 1) by_app_.assign(apps + 1, {0, 0, 0});
   size_t slot = d.verdict.match ? d.verdict.match.app : apps;
   by_app_[slot][static_cast<size_t>(d.verdict.action)]++;
   if (write && sink_ && ShouldLog(d, log_mode_)) {

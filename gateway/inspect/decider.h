@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -44,6 +45,12 @@ struct PacketContext {
   Flow* flow;  // may be null only for decisions made before a flow exists
   uint64_t ts_us;
   uint64_t frame_no;
+};
+
+// Decisions of one app (by name; "" = no app) by action (index = Action).
+struct AppDecisions {
+  std::string app;
+  std::array<uint64_t, 3> n{};
 };
 
 // Whose addresses a decision carries: the flow's client -> server (TLS, QUIC,
@@ -89,17 +96,31 @@ class Decider {
   const PacketVerdict& current() const { return current_; }
 
   void SetCaptureName(std::string_view name) { capture_ = name; }
-  // Decisions by app (index = AppId; the last slot = no app) and action.
+  // Decisions by app (index = AppId of the snapshot of the last decision;
+  // the last slot = no app) and action.
   const std::vector<std::array<uint64_t, 3>>& by_app() const { return by_app_; }
+  // The same keyed by app name, over every snapshot this worker has used: a
+  // reload that adds, removes or reorders lists keeps each app's figures
+  // (an app no longer loaded keeps its last ones), so metrics counters never
+  // go backwards. Allocates: for snapshots (once a second), not per decision.
+  std::vector<AppDecisions> by_app_name() const;
 
  private:
   const Policy& policy() const { return **policy_; }
+  // Re-indexes by_app_ for the current snapshot, by app name (on the first
+  // decision after a reload: once per reload, not per decision).
+  void Rekey();
 
   const std::shared_ptr<const Policy>* policy_;
   DecisionSink* sink_;
   LogMode log_mode_;
   Counters* counters_;
   std::vector<std::array<uint64_t, 3>> by_app_;
+  // The snapshot by_app_'s indexes refer to, held so that its app names stay
+  // readable (and its address is not reused by a later snapshot) until the
+  // next Rekey.
+  std::shared_ptr<const Policy> by_app_policy_;
+  std::vector<AppDecisions> retired_;  // apps the current snapshot does not load
   std::string_view capture_;
   PacketVerdict current_;
 };

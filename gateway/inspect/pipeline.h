@@ -67,6 +67,8 @@ class Pipeline {
   void Count(Anomaly a) { counters_.Inc(a); }
   // Decisions by app (index = AppId; the last slot = no app) and action.
   const std::vector<std::array<uint64_t, 3>>& by_app() const { return decider_.by_app(); }
+  // By app name, surviving reloads (Decider::by_app_name).
+  std::vector<AppDecisions> by_app_name() const { return decider_.by_app_name(); }
   size_t flows() const { return flows_.size(); }
 
  private:

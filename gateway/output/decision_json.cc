@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/output/eve.h"
 
 namespace vigie {
 namespace {
@@ -28,7 +29,32 @@ void AppendJsonTimestamp(uint64_t us, std::string* out) {
 
 std::string RuleSource(const RuleMatch& m) { return m.rule->source(); }
 
+LogOptions LogOptionsFrom(const Config& c) {
+  LogOptions o;
+  o.format = c.log_format;
+  o.community_id_seed = c.community_id_seed;
+  o.drops = c.mode == "inline";
+  o.dedup_seconds = c.dedup_seconds;
+  return o;
+}
+
+std::string_view DecisionCommunityId(const Decision& d, const CommunityIdHasher& h, CommunityIdBuffer* buf) {
+  CommunityIdTuple t;
+  t.family = d.src.family == d.dst.family ? d.src.family : 0;
+  std::memcpy(t.src, d.src.bytes, sizeof(t.src));
+  std::memcpy(t.dst, d.dst.bytes, sizeof(t.dst));
+  t.proto = d.transport;
+  t.src_port = d.src_port;
+  t.dst_port = d.dst_port;
+  return h.Compute(t, buf);
+}
+
 void FormatDecision(const Decision& d, const Policy& policy, std::string* out) {
+  CommunityIdBuffer buf;
+  FormatDecision(d, policy, DecisionCommunityId(d, CommunityIdHasher(0), &buf), out);
+}
+
+void FormatDecision(const Decision& d, const Policy& policy, std::string_view community_id, std::string* out) {
   JsonWriter w(out);
   w.BeginObject().Key("timestamp");
   std::string ts;
@@ -62,8 +88,10 @@ void FormatDecision(const Decision& d, const Policy& policy, std::string* out) {
     w.Field("exception", x.id);
     if (!x.ticket.empty()) w.Field("exception_ticket", x.ticket);
     if (!x.until_text.empty()) w.Field("exception_until", x.until_text);
+    if (!x.reason.empty()) w.Field("exception_reason", x.reason);
   }
   w.Field("flow_id", d.flow_id);
+  if (!community_id.empty()) w.Field("community_id", community_id);
   if (d.frame != 0) w.Field("frame", d.frame);
   if (!d.capture.empty()) w.Field("capture", d.capture);
   if (d.encap_depth != 0) w.Field("tunnelled", uint64_t{d.encap_depth});
@@ -86,24 +114,136 @@ void FormatDecision(const Decision& d, const Policy& policy, std::string* out) {
   w.EndObject();
 }
 
-absl::StatusOr<std::unique_ptr<JsonLineSink>> JsonLineSink::Open(const std::string& path) {
-  if (path == "-") return std::unique_ptr<JsonLineSink>(new JsonLineSink(stdout, false));
+namespace {
+
+EveAppProto EveProtoOf(Proto p) {
+  switch (p) {
+    case Proto::kDns: return EveAppProto::kDns;
+    case Proto::kTls: return EveAppProto::kTls;
+    case Proto::kQuic: return EveAppProto::kQuic;
+    case Proto::kHttp: return EveAppProto::kHttp;
+    case Proto::kIp: break;
+  }
+  return EveAppProto::kNone;
+}
+
+}  // namespace
+
+void FormatDecisionEve(const Decision& d, const Policy& policy, std::string_view community_id, bool drops,
+                       std::string* out, size_t* metadata_end) {
+  char src[46], dst[46];
+  EveEvent e;
+  e.timestamp_us = d.ts_us;
+  e.flow_id = d.flow_id;
+  e.pcap_cnt = d.frame;
+  const Action action = d.verdict.action;
+  e.event_type = drops && action == Action::kBlock ? EveEventType::kDrop : EveEventType::kAlert;
+  e.src_ip = std::string_view(src, d.src.Format(src));
+  e.dest_ip = std::string_view(dst, d.dst.Format(dst));
+  e.src_port = d.src_port;
+  e.dest_port = d.dst_port;
+  e.ip_proto = d.transport;
+  e.ip_version = d.src.family;
+  e.community_id = community_id;
+  e.to_server = true;  // every decision is about what the client sent
+
+  EveAlert& a = e.alert;
+  a.blocked = action == Action::kBlock;
+  const Reason reason = d.verdict.reason;
+  if (reason == Reason::kMalformed) {
+    a.category = kEveCategoryProtocolAnomaly;
+  } else if (action == Action::kAllow) {
+    a.category = kEveCategoryNotSuspicious;
+  } else {
+    a.category = kEveCategoryPolicyViolation;
+  }
+  a.severity = action == Action::kBlock ? 1 : action == Action::kLog ? 2 : 3;
+
+  EveVigieMetadata& m = e.vigie;
+  const RuleMatch& rm = d.verdict.match;
+  if (rm) {
+    m.app = policy.matcher().app_name(rm.app);
+    m.list = rm.allow ? "allow" : "block";
+    m.rule_file = rm.rule->rel_file.empty() ? std::string_view(rm.rule->file) : std::string_view(rm.rule->rel_file);
+    m.rule_line = rm.rule->line;
+    m.rule_entry = rm.rule->text;
+  }
+  m.reason = ReasonName(reason);  // a reason added later maps to code 99 (EveReasonCode)
+  m.action = ActionName(action);
+  if (const ExceptionRule* x = d.verdict.exception) {
+    m.exception_id = x->id;
+    m.exception_ticket = x->ticket;
+    m.exception_reason = x->reason;
+  }
+
+  e.app_proto = EveProtoOf(d.proto);
+  const bool named = d.proto == Proto::kDns || d.has_sni;
+  EveDnsQuery q;
+  if (d.proto == Proto::kDns && !(d.domain_raw.empty() && !d.malformed.empty())) {
+    q.rrname = d.domain_raw;
+    q.rrtype = d.qtype;
+    e.dns_queries = absl::MakeConstSpan(&q, 1);
+  } else if (named && (d.proto == Proto::kTls || d.proto == Proto::kQuic)) {
+    e.sni = d.domain_raw;
+  } else if (named && d.proto == Proto::kHttp) {
+    e.hostname = d.domain_raw;
+  }
+  if (d.proto == Proto::kTls) e.tls_version = d.tls_version;
+  AppendEve(e, out, metadata_end);
+}
+
+void DecisionFormatter::AppendLine(const Decision& d, const Policy& policy, std::string* out,
+                                   size_t* summary_at) const {
+  CommunityIdBuffer buf;
+  const std::string_view cid = DecisionCommunityId(d, hasher_, &buf);
+  if (opts_.format == LogFormat::kEve) {
+    size_t meta = std::string::npos;
+    FormatDecisionEve(d, policy, cid, opts_.drops, out, &meta);
+    if (summary_at != nullptr) *summary_at = meta;
+    return;
+  }
+  FormatDecision(d, policy, cid, out);
+  if (summary_at != nullptr) *summary_at = out->size() - 1;  // before the closing '}'
+  out->push_back('\n');
+}
+
+absl::StatusOr<std::unique_ptr<JsonLineSink>> JsonLineSink::Open(const std::string& path, const LogOptions& opts) {
+  if (path == "-") return std::unique_ptr<JsonLineSink>(new JsonLineSink(stdout, false, opts));
   FILE* f = std::fopen(path.c_str(), "ae");
   if (f == nullptr) return absl::NotFoundError(absl::StrCat(path, ": cannot open log file: ", std::strerror(errno)));
-  return std::unique_ptr<JsonLineSink>(new JsonLineSink(f, true));
+  return std::unique_ptr<JsonLineSink>(new JsonLineSink(f, true, opts));
+}
+
+JsonLineSink::JsonLineSink(FILE* f, bool owned, const LogOptions& opts) : f_(f), owned_(owned), fmt_(opts) {
+  if (opts.dedup_seconds > 0) {
+    dedup_ = std::make_unique<DedupTable>(opts.format, uint64_t{opts.dedup_seconds} * 1'000'000);
+  }
 }
 
 JsonLineSink::~JsonLineSink() {
-  Flush();
+  Finish();
   if (owned_) std::fclose(f_);
+}
+
+void JsonLineSink::WriteLine(std::string_view line, Action) {
+  std::fwrite(line.data(), 1, line.size(), f_);
+  ++written_;
 }
 
 void JsonLineSink::Write(const Decision& d, const Policy& policy) {
   line_.clear();
-  FormatDecision(d, policy, &line_);
-  line_.push_back('\n');
-  std::fwrite(line_.data(), 1, line_.size(), f_);
-  ++written_;
+  size_t at = 0;
+  fmt_.AppendLine(d, policy, &line_, &at);
+  if (dedup_) {
+    dedup_->Offer(d.src, DedupName(d), d.verdict.action, d.ts_us, line_, at, this);
+  } else {
+    WriteLine(line_, d.verdict.action);
+  }
+}
+
+void JsonLineSink::Finish() {
+  if (dedup_) dedup_->CloseAll(this);
+  Flush();
 }
 
 void JsonLineSink::Flush() { std::fflush(f_); }

@@ -22,14 +22,64 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/inspect/decision.h"
+#include "gateway/output/community_id.h"
+#include "gateway/output/dedup.h"
 #include "gateway/output/json.h"
 #include "gateway/policy/policy.h"
 
 namespace vigie {
 
+// How decision lines are written ([log] format, community_id_seed,
+// dedup_seconds; --log-format).
+struct LogOptions {
+  LogFormat format = LogFormat::kVigie;
+  uint16_t community_id_seed = 0;
+  // Whether a block decision drops the packet: `vigie run` inline. EVE then
+  // writes event_type "drop" (Suricata's drop event, with alert.action
+  // "blocked"); replay only records and monitor mode resets without dropping,
+  // so their blocks are event_type "alert" with alert.action "blocked".
+  bool drops = false;
+  uint32_t dedup_seconds = 0;  // 0: every decision is written
+};
+// The options a config asks for (drops: inline mode).
+LogOptions LogOptionsFrom(const Config& c);
+
+// The Community ID v1 of the decision's 5-tuple (src/dst, ports, transport:
+// the innermost header, client -> server; the value is the same both ways).
+// Empty when the decision has no address family.
+std::string_view DecisionCommunityId(const Decision& d, const CommunityIdHasher& h, CommunityIdBuffer* buf);
+
 // Appends the JSON object (no newline) for `d` to `out`. `policy` names apps
-// and lists.
+// and lists. `community_id` (may be empty: left out) follows flow_id.
+void FormatDecision(const Decision& d, const Policy& policy, std::string_view community_id, std::string* out);
+// Same, with the Community ID for seed 0.
 void FormatDecision(const Decision& d, const Policy& policy, std::string* out);
+
+// Appends one EVE line for `d` (output/eve.h, ending in '\n'): the mapping
+// documented in README "EVE output". `*metadata_end`: as AppendEve.
+void FormatDecisionEve(const Decision& d, const Policy& policy, std::string_view community_id, bool drops,
+                       std::string* out, size_t* metadata_end);
+
+// One line per decision in the configured format, with its Community ID:
+// what JsonLineSink and LogQueue's producers use. Thread safety: const, safe
+// from any thread (one output string per thread). Allocation: none beyond
+// growing `out` (and FormatDecision's rule_source string).
+class DecisionFormatter {
+ public:
+  explicit DecisionFormatter(const LogOptions& o) : opts_(o), hasher_(o.community_id_seed) {}
+  // Appends the line (ending in '\n') to `out`; `*summary_at` (optional): the
+  // offset where a dedup summary's members go (DedupTable).
+  void AppendLine(const Decision& d, const Policy& policy, std::string* out, size_t* summary_at = nullptr) const;
+  const LogOptions& options() const { return opts_; }
+
+ private:
+  LogOptions opts_;
+  CommunityIdHasher hasher_;
+};
+
+// The key a decision is deduplicated on: the name as logged (normalised, or
+// as on the wire when it did not normalise).
+inline std::string_view DedupName(const Decision& d) { return d.domain.empty() ? d.domain_raw : d.domain; }
 
 // "2026-11-23T14:53:57.146580Z" (RFC 3339, UTC, microseconds), with quotes.
 void AppendJsonTimestamp(uint64_t us, std::string* out);
@@ -38,20 +88,30 @@ void AppendJsonTimestamp(uint64_t us, std::string* out);
 // lists dir and its line (Rule::source()).
 std::string RuleSource(const RuleMatch& m);
 
-// Writes JSON lines to a FILE (a file or standard output).
-class JsonLineSink : public DecisionSink {
+// Writes decision lines to a FILE (a file or standard output), in the
+// options' format, deduplicated when dedup_seconds > 0 (windows close by
+// packet time, and all at Finish()).
+class JsonLineSink : public DecisionSink, private LineOutput {
  public:
   // `path` "-" is standard output. Fails if the file cannot be opened.
-  static absl::StatusOr<std::unique_ptr<JsonLineSink>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<JsonLineSink>> Open(const std::string& path,
+                                                            const LogOptions& opts = LogOptions());
   ~JsonLineSink() override;
   void Write(const Decision& d, const Policy& policy) override;
   void Flush() override;
-  uint64_t written() const { return written_; }
+  // Closes every dedup window (writing its summary) and flushes; the end of
+  // a replay. Called by the destructor too.
+  void Finish();
+  uint64_t written() const { return written_; }  // lines, summaries included
+  const DedupTable* dedup() const { return dedup_.get(); }
 
  private:
-  JsonLineSink(FILE* f, bool owned) : f_(f), owned_(owned) {}
+  JsonLineSink(FILE* f, bool owned, const LogOptions& opts);
+  void WriteLine(std::string_view line, Action action) override;
   FILE* f_;
   bool owned_;
+  DecisionFormatter fmt_;
+  std::unique_ptr<DedupTable> dedup_;
   std::string line_;
   uint64_t written_ = 0;
 };

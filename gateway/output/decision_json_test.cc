@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 
+#include "gateway/output/decision_json.h"
 #include "gateway/testing/pipeline_fixture.h"
 #include "gtest/gtest.h"
 #include "lists/domain.h"
@@ -182,7 +184,7 @@ class DecisionTest : public ::testing::Test {
         *dir_,
         "[scope]\nmanaged = [\"10.0.0.0/8\", \"fd00::/8\"]\n[lists]\ndir = \"lists\"\n[[policy]]\napps = [\"tiktok\"]\n"
         "action = \"block\"\n[[exception]]\nid = \"press\"\ndevices = [\"10.9.9.9/32\"]\nuntil = \"2030-01-01\"\n"
-        "ticket = \"SEC-1\"\n",
+        "ticket = \"SEC-1\"\nreason = \"press office\"\n",
         {{"tiktok", "# TikTok\ntiktok.com   # main\n"}});
     ASSERT_TRUE(p.ok()) << p.status();
     policy_ = new std::shared_ptr<const Policy>(*std::move(p));
@@ -289,6 +291,63 @@ TEST_F(DecisionTest, ExceptionFields) {
   EXPECT_EQ(m["exception"].text, "press");
   EXPECT_EQ(m["exception_ticket"].text, "SEC-1");
   EXPECT_EQ(m["exception_until"].text, "2030-01-01");
+  EXPECT_EQ(m["exception_reason"].text, "press office");
+}
+
+TEST_F(DecisionTest, CommunityIdAfterFlowIdWithTheSeed) {
+  Decision d = DnsDecision("www.tiktok.com");
+  const std::string line = Format(d);
+  auto m = ParseJson(line);
+  CommunityIdTuple t;
+  t.family = 4;
+  std::memcpy(t.src, d.src.bytes, 16);
+  std::memcpy(t.dst, d.dst.bytes, 16);
+  t.proto = 17, t.src_port = 40000, t.dst_port = 53;
+  CommunityIdBuffer b0, b1;
+  EXPECT_EQ(m["community_id"].text, CommunityIdHasher(0).Compute(t, &b0));
+  EXPECT_LT(line.find("\"flow_id\""), line.find("\"community_id\""));
+  // The same both ways: the answer's tuple gives the same value.
+  Decision r = d;
+  std::swap(r.src, r.dst);
+  std::swap(r.src_port, r.dst_port);
+  EXPECT_EQ(ParseJson(Format(r))["community_id"].text, m["community_id"].text);
+  LogOptions o;
+  o.community_id_seed = 7;
+  std::string seeded;
+  DecisionFormatter(o).AppendLine(d, policy(), &seeded);
+  EXPECT_EQ(ParseJson(seeded.substr(0, seeded.size() - 1))["community_id"].text, CommunityIdHasher(7).Compute(t, &b1));
+  EXPECT_NE(b0[2], '\0');
+  EXPECT_NE(std::string(b0.data()), std::string(b1.data()));
+}
+
+TEST_F(DecisionTest, EveLineBlockedIsADropOnlyWhenTheGatewayDrops) {
+  Decision d = DnsDecision("WWW.TikTok.com");
+  LogOptions o;
+  o.format = LogFormat::kEve;
+  std::string line;
+  size_t meta = 0;
+  DecisionFormatter(o).AppendLine(d, policy(), &line, &meta);
+  EXPECT_NE(line.find("\"event_type\":\"alert\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"action\":\"blocked\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"pcap_cnt\":5"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"rrname\":\"WWW.TikTok.com\",\"rrtype\":\"A\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"rule\":[\"tiktok.list:2\"]"), std::string::npos) << line;
+  EXPECT_EQ(line.compare(meta, 2, "}}"), 0) << line.substr(meta);
+  o.drops = true;
+  line.clear();
+  DecisionFormatter(o).AppendLine(d, policy(), &line);
+  EXPECT_NE(line.find("\"event_type\":\"drop\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"drop\":{\"reason\":\"rules\"}"), std::string::npos) << line;
+  // An exception turns the block into log: allowed, with its ticket and reason.
+  d.src = *IpAddress::Parse("10.9.9.9");
+  d.verdict = policy().Decide(d.src, d.domain, d.ts_us);
+  line.clear();
+  DecisionFormatter(o).AppendLine(d, policy(), &line);
+  EXPECT_NE(line.find("\"event_type\":\"alert\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"action\":\"allowed\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"exception_ticket\":[\"SEC-1\"],\"exception_reason\":[\"press office\"]"),
+            std::string::npos)
+      << line;
 }
 
 TEST_F(DecisionTest, TlsFieldsIpv6AndNoFrame) {

@@ -186,7 +186,7 @@ void AppendSignature(const EveEvent& e, std::string* out) {
   out->push_back('"');
 }
 
-void AppendMetadata(const EveVigieMetadata& m, std::string* out) {
+void AppendMetadata(const EveVigieMetadata& m, std::string* out, size_t* end) {
   bool first = true;
   const auto open_key = [&](std::string_view key) {
     out->append(first ? ",\"metadata\":{\"" : ",\"");
@@ -216,6 +216,7 @@ void AppendMetadata(const EveVigieMetadata& m, std::string* out) {
   field("exception_id", m.exception_id);
   field("exception_ticket", m.exception_ticket);
   field("exception_reason", m.exception_reason);
+  if (end != nullptr) *end = first ? std::string::npos : out->size();
   if (!first) out->push_back('}');
 }
 
@@ -325,7 +326,7 @@ uint32_t EveSignatureId(std::string_view app, std::string_view reason) {
          EveReasonCode(reason);
 }
 
-void AppendEve(const EveEvent& e, std::string* out) {
+void AppendEve(const EveEvent& e, std::string* out, size_t* metadata_end) {
   out->append("{\"timestamp\":\"");
   AppendEveTimestamp(e.timestamp_us, out);
   out->push_back('"');
@@ -367,7 +368,7 @@ void AppendEve(const EveEvent& e, std::string* out) {
   }
   StringField("category", a.category, out);
   IntField("severity", a.severity, out);
-  AppendMetadata(e.vigie, out);
+  AppendMetadata(e.vigie, out, metadata_end);
   out->push_back('}');
 
   if (e.event_type == EveEventType::kDrop) {

@@ -117,8 +117,11 @@ struct EveEvent {
   uint32_t quic_version = 0;     // wire version (0x00000001); 0: left out
 };
 
-// Appends one EVE line for `e`, ending in '\n', to `out`.
-void AppendEve(const EveEvent& e, std::string* out);
+// Appends one EVE line for `e`, ending in '\n', to `out`. `metadata_end`
+// (optional): set to the offset in `out` of the '}' closing alert.metadata,
+// where more metadata members (",\"count\":[..]") may be inserted later, or
+// to std::string::npos when no metadata was written.
+void AppendEve(const EveEvent& e, std::string* out, size_t* metadata_end = nullptr);
 
 // Appends `s` as a JSON string (quotes included) by the rules above.
 void AppendEveString(std::string_view s, std::string* out);

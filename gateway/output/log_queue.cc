@@ -15,7 +15,7 @@ namespace vigie {
 // written out. One slot stays empty to tell full from empty.
 class LogQueue::Ring : public DecisionSink {
  public:
-  explicit Ring(size_t lines) : slots_(lines + 1), actions_(lines + 1) {}
+  Ring(size_t lines, const LogOptions& opts) : slots_(lines + 1), fmt_(opts), dedup_(opts.dedup_seconds > 0) {}
 
   void Write(const Decision& d, const Policy& policy) override {
     size_t head = head_.load(std::memory_order_relaxed);
@@ -24,23 +24,30 @@ class LogQueue::Ring : public DecisionSink {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    std::string& s = slots_[head];
-    s.clear();
-    FormatDecision(d, policy, &s);
-    s.push_back('\n');
-    actions_[head] = d.verdict.action;
+    Slot& s = slots_[head];
+    s.line.clear();
+    fmt_.AppendLine(d, policy, &s.line, &s.summary_at);
+    s.action = d.verdict.action;
+    if (dedup_) {  // the key, copied: the decision's views end with this call
+      s.device = d.src;
+      s.name.assign(DedupName(d));
+      s.ts_us = d.ts_us;
+    }
     head_.store(next, std::memory_order_release);
   }
 
-  // Writer side: writes every complete slot to `f` (and `syslog`, if any).
-  size_t Drain(FILE* f, SyslogSink* syslog) {
+  // Writer side: hands every complete slot to the queue's output (or dedup).
+  size_t Drain(LogQueue* q) {
     size_t tail = tail_.load(std::memory_order_relaxed);
     size_t head = head_.load(std::memory_order_acquire);
     size_t n = 0;
     while (tail != head) {
-      const std::string& s = slots_[tail];
-      std::fwrite(s.data(), 1, s.size(), f);
-      if (syslog) syslog->Send(actions_[tail], std::string_view(s.data(), s.size() - 1));
+      const Slot& s = slots_[tail];
+      if (q->dedup_) {
+        q->dedup_->Offer(s.device, s.name, s.action, s.ts_us, s.line, s.summary_at, q);
+      } else {
+        q->WriteLine(s.line, s.action);
+      }
       tail = tail + 1 == slots_.size() ? 0 : tail + 1;
       ++n;
     }
@@ -51,8 +58,17 @@ class LogQueue::Ring : public DecisionSink {
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
-  std::vector<std::string> slots_;
-  std::vector<Action> actions_;
+  struct Slot {
+    std::string line;
+    size_t summary_at = 0;
+    Action action = Action::kAllow;
+    IpAddress device;
+    std::string name;
+    uint64_t ts_us = 0;
+  };
+  std::vector<Slot> slots_;
+  DecisionFormatter fmt_;
+  bool dedup_;
   alignas(64) std::atomic<size_t> head_{0};
   alignas(64) std::atomic<size_t> tail_{0};
   alignas(64) std::atomic<uint64_t> dropped_{0};
@@ -60,6 +76,11 @@ class LogQueue::Ring : public DecisionSink {
 
 absl::StatusOr<std::unique_ptr<LogQueue>> LogQueue::Open(const std::string& path, size_t producers,
                                                          size_t lines_per_producer) {
+  return Open(path, producers, LogOptions(), lines_per_producer);
+}
+
+absl::StatusOr<std::unique_ptr<LogQueue>> LogQueue::Open(const std::string& path, size_t producers,
+                                                         const LogOptions& opts, size_t lines_per_producer) {
   FILE* f = stdout;
   bool owned = false;
   if (path != "-") {
@@ -67,12 +88,30 @@ absl::StatusOr<std::unique_ptr<LogQueue>> LogQueue::Open(const std::string& path
     if (f == nullptr) return absl::InvalidArgumentError(absl::StrCat(path, ": ", std::strerror(errno)));
     owned = true;
   }
-  std::unique_ptr<LogQueue> q(new LogQueue(f, owned));
-  for (size_t i = 0; i < producers; ++i) q->producers_.push_back(std::make_unique<Ring>(lines_per_producer));
+  std::unique_ptr<LogQueue> q(new LogQueue(f, owned, opts));
+  for (size_t i = 0; i < producers; ++i) q->producers_.push_back(std::make_unique<Ring>(lines_per_producer, opts));
   return q;
 }
 
-LogQueue::LogQueue(FILE* f, bool owned) : f_(f), owned_(owned) {}
+LogQueue::LogQueue(FILE* f, bool owned, const LogOptions& opts) : f_(f), owned_(owned), opts_(opts) {
+  if (opts.dedup_seconds > 0) {
+    dedup_ = std::make_unique<DedupTable>(opts.format, uint64_t{opts.dedup_seconds} * 1'000'000);
+  }
+}
+
+void LogQueue::WriteLine(std::string_view line, Action action) {
+  std::fwrite(line.data(), 1, line.size(), f_);
+  if (syslog_) syslog_->Send(action, line.substr(0, line.size() - 1));
+  ++drained_;
+}
+
+namespace {
+uint64_t WallClockUs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+}  // namespace
 
 DecisionSink* LogQueue::producer(size_t i) { return producers_[i].get(); }
 
@@ -88,11 +127,13 @@ void LogQueue::Start() {
 }
 
 size_t LogQueue::DrainOnce() {
+  drained_ = 0;
   size_t n = 0;
-  for (auto& r : producers_) n += r->Drain(f_, syslog_.get());
-  if (n) {
+  for (auto& r : producers_) n += r->Drain(this);
+  if (dedup_) dedup_->Expire(WallClockUs(), this);  // also when idle: windows end on time
+  if (drained_) {
     std::fflush(f_);
-    written_.fetch_add(n, std::memory_order_relaxed);
+    written_.fetch_add(drained_, std::memory_order_relaxed);
   }
   return n;
 }
@@ -112,6 +153,11 @@ void LogQueue::Stop() {
     writer_.join();
   }
   DrainOnce();
+  if (dedup_) {
+    drained_ = 0;
+    dedup_->CloseAll(this);
+    written_.fetch_add(drained_, std::memory_order_relaxed);
+  }
   std::fflush(f_);
   if (syslog_) syslog_->Close();
 }

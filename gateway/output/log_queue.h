@@ -1,12 +1,16 @@
-// The decision log of the live modes: workers format each decision to a JSON
-// line (FormatDecision) and hand it to one writer thread through bounded
-// queues, one per worker (DESIGN.md: "Logging leaves the workers through
+// The decision log of the live modes: workers format each decision to a line
+// (DecisionFormatter: the Vigie or the EVE format, with its Community ID) and
+// hand it to one writer thread through bounded queues, one per worker (DESIGN.md: "Logging leaves the workers through
 // bounded queues; when a queue is full the loss is counted and reported").
 //
 // Each worker's queue is a single-producer / single-consumer ring of
 // preallocated strings: no lock and, once the strings have grown to the
 // longest line, no allocation on the packet path. A full ring drops the line
 // and counts it (dropped()); the writer never blocks a worker.
+//
+// With dedup_seconds > 0 the writer thread runs the DedupTable (dedup.h) over
+// the lines of every worker, so the windows are per device and name across
+// workers; windows close by decision time and by the wall clock while idle.
 //
 // Lifetime: create, take one producer() per worker, Start(); Stop() drains
 // every ring, flushes and joins the writer (call it after the workers have
@@ -25,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/inspect/decision.h"
+#include "gateway/output/decision_json.h"
 #include "gateway/output/syslog_sink.h"
 
 namespace vigie {
@@ -35,10 +40,13 @@ inline constexpr size_t kDefaultLogQueueLines = 8192;
 // How long the writer sleeps when every ring is empty.
 inline constexpr int kLogWriterIdleMicros = 2000;
 
-class LogQueue {
+class LogQueue : private LineOutput {
  public:
   // `path` "-" is standard output. `producers`: one per worker.
   static absl::StatusOr<std::unique_ptr<LogQueue>> Open(const std::string& path, size_t producers,
+                                                        size_t lines_per_producer = kDefaultLogQueueLines);
+  static absl::StatusOr<std::unique_ptr<LogQueue>> Open(const std::string& path, size_t producers,
+                                                        const LogOptions& opts,
                                                         size_t lines_per_producer = kDefaultLogQueueLines);
   ~LogQueue();
 
@@ -52,10 +60,14 @@ class LogQueue {
 
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   uint64_t dropped() const;
+  // Dedup figures (0 when off); read after Stop().
+  uint64_t dedup_suppressed() const { return dedup_ ? dedup_->suppressed() : 0; }
+  uint64_t dedup_overflow() const { return dedup_ ? dedup_->overflow() : 0; }
 
  private:
   class Ring;
-  LogQueue(FILE* f, bool owned);
+  LogQueue(FILE* f, bool owned, const LogOptions& opts);
+  void WriteLine(std::string_view line, Action action) override;
   void WriterLoop();
   // Writes what the rings hold; returns the number of lines written.
   size_t DrainOnce();
@@ -64,6 +76,9 @@ class LogQueue {
   bool owned_;
   std::vector<std::unique_ptr<Ring>> producers_;
   std::unique_ptr<SyslogSink> syslog_;
+  LogOptions opts_;
+  std::unique_ptr<DedupTable> dedup_;  // writer thread only
+  size_t drained_ = 0;  // lines written by the current DrainOnce
   std::thread writer_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> written_{0};

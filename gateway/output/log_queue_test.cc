@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -81,6 +82,38 @@ TEST_F(LogQueueTest, FullQueueDropsAndCounts) {
   (*q)->Stop();
   EXPECT_EQ((*q)->written(), 10u);
   EXPECT_EQ(Lines(out), 10u);
+}
+
+// dedup_seconds in `vigie run`: the writer folds the lines of every worker;
+// EVE lines, the count in alert.metadata, the summary written at Stop().
+TEST_F(LogQueueTest, DedupAcrossWorkersInEve) {
+  fs::path out = dir_ / "dedup.jsonl";
+  LogOptions o;
+  o.format = LogFormat::kEve;
+  o.dedup_seconds = 3600;
+  auto q = LogQueue::Open(out.string(), 2, o, 100000);
+  ASSERT_TRUE(q.ok()) << q.status();
+  (*q)->Start();
+  Decision d = D();
+  d.ts_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  std::thread a([&] { for (int i = 0; i < 5000; ++i) (*q)->producer(0)->Write(d, *policy_); });
+  std::thread b([&] { for (int i = 0; i < 5000; ++i) (*q)->producer(1)->Write(d, *policy_); });
+  a.join();
+  b.join();
+  (*q)->Stop();
+  EXPECT_EQ((*q)->dropped(), 0u);
+  EXPECT_EQ((*q)->written(), 2u);
+  EXPECT_EQ((*q)->dedup_suppressed(), 9999u);
+  std::ifstream in(out);
+  std::string first, summary, extra;
+  ASSERT_TRUE(std::getline(in, first));
+  ASSERT_TRUE(std::getline(in, summary));
+  EXPECT_FALSE(std::getline(in, extra));
+  EXPECT_EQ(first.find("\"count\""), std::string::npos) << first;
+  EXPECT_NE(first.find("\"event_type\":\"alert\""), std::string::npos) << first;
+  EXPECT_NE(summary.find("\"count\":[\"9999\"]"), std::string::npos) << summary;
 }
 
 TEST(LogQueueOpen, UnwritablePathFails) {

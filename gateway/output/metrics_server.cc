@@ -1,5 +1,7 @@
 #include "gateway/output/metrics_server.h"
 
+#include <map>
+
 #include <chrono>
 #include <thread>
 
@@ -69,12 +71,28 @@ std::string RenderMetrics(const MetricsView& v) {
   }
   Family(&out, "vigie_decisions_total", "decisions by app and action");
   static constexpr const char* kActions[3] = {"allow", "log", "block"};
-  for (size_t i = 0; i < by_app.size(); ++i) {
-    std::string app = i < v.app_names.size() ? v.app_names[i] : "";
+  // By app name: the workers' named tallies when they have them (they
+  // survive reloads), else the AppId-indexed ones named by app_names.
+  std::map<std::string, std::array<uint64_t, 3>> named;
+  bool any_named = false;
+  for (const WorkerReport& r : v.workers) {
+    for (const AppDecisions& a : r.by_app_name) {
+      any_named = true;
+      auto& row = named[a.app];
+      for (size_t j = 0; j < 3; ++j) row[j] += a.n[j];
+    }
+  }
+  if (!any_named) {
+    for (size_t i = 0; i < by_app.size(); ++i) {
+      auto& row = named[i < v.app_names.size() ? v.app_names[i] : ""];
+      for (size_t j = 0; j < 3; ++j) row[j] += by_app[i][j];
+    }
+  }
+  for (const auto& [app, row] : named) {
     for (size_t j = 0; j < 3; ++j) {
-      if (by_app[i][j] == 0) continue;
+      if (row[j] == 0) continue;
       Sample(&out, "vigie_decisions_total",
-             absl::StrCat("{app=\"", Label(app), "\",action=\"", kActions[j], "\"}"), by_app[i][j]);
+             absl::StrCat("{app=\"", Label(app), "\",action=\"", kActions[j], "\"}"), row[j]);
     }
   }
   struct SourceField {

@@ -9,6 +9,9 @@
 #include <sstream>
 #include <string>
 
+#include <filesystem>
+#include "gateway/inspect/decider.h"
+#include "gateway/testing/pipeline_fixture.h"
 #include "gtest/gtest.h"
 
 namespace vigie {
@@ -113,6 +116,70 @@ TEST(RenderMetrics, EveryCounterAndLabelledFamilies) {
   EXPECT_EQ(m["vigie_enforce_tcp_resets_total"], 7);
   EXPECT_EQ(m["vigie_syslog_sent_total"], 8);
   EXPECT_EQ(m["vigie_syslog_errors_total"], 1);
+}
+
+// A reload that removes one list, adds one and reorders the rest: each app's
+// figures stay with its name (by_app_name), tiktok keeps its count though it
+// is no longer loaded, and nothing goes backwards.
+TEST(RenderMetrics, PerAppCountersSurviveAReloadThatReordersLists) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / ("vigie_metrics_reload_" + std::to_string(::getpid()));
+  const std::string cfg1 =
+      "[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"lists\"\n[[policy]]\n"
+      "apps = [\"tiktok\", \"twitter\"]\naction = \"block\"\n";
+  auto a = testing::WritePolicy(dir / "a", cfg1, {{"tiktok", "tiktok.com\n"}, {"twitter", "twitter.com\n"}});
+  ASSERT_TRUE(a.ok()) << a.status();
+  // b: tiktok gone, zzz added: twitter is now the first list (AppId 0, was 1).
+  const std::string cfg2 =
+      "[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"lists\"\n[[policy]]\n"
+      "apps = [\"zzz\", \"twitter\"]\naction = \"block\"\n";
+  auto b = testing::WritePolicy(dir / "b", cfg2, {{"zzz", "zzz.example\n"}, {"twitter", "twitter.com\n"}});
+  ASSERT_TRUE(b.ok()) << b.status();
+  AppId tw_a, tw_b;
+  ASSERT_TRUE((*a)->matcher().FindApp("twitter", &tw_a));
+  ASSERT_TRUE((*b)->matcher().FindApp("twitter", &tw_b));
+  ASSERT_NE(tw_a, tw_b);  // the reorder this test is about
+
+  std::shared_ptr<const Policy> current = *a;
+  Counters counters;
+  Decider decider(&current, nullptr, LogMode::kAll, &counters);
+  const auto record = [&](std::string_view name, int n) {
+    Decision d;
+    d.src = *IpAddress::Parse("10.1.1.1");
+    d.verdict = current->Decide(d.src, name, 0);
+    for (int i = 0; i < n; ++i) decider.Record(d);
+  };
+  const auto render = [&] {
+    MetricsView v;
+    WorkerReport r;
+    r.by_app_name = decider.by_app_name();
+    v.workers = {r};
+    bool ok = false;
+    auto m = Parse(RenderMetrics(v), &ok);
+    EXPECT_TRUE(ok);
+    return m;
+  };
+  record("www.tiktok.com", 2);
+  record("twitter.com", 3);
+  record("example.org", 1);
+  auto before = render();
+  EXPECT_EQ(before["vigie_decisions_total{app=\"tiktok\",action=\"block\"}"], 2);
+  EXPECT_EQ(before["vigie_decisions_total{app=\"twitter\",action=\"block\"}"], 3);
+
+  current = *b;  // the reload; a's snapshot is released by the holder
+  a->reset();
+  record("twitter.com", 1);
+  record("x.zzz.example", 4);
+  record("example.org", 1);
+  auto after = render();
+  EXPECT_EQ(after["vigie_decisions_total{app=\"tiktok\",action=\"block\"}"], 2);   // kept
+  EXPECT_EQ(after["vigie_decisions_total{app=\"twitter\",action=\"block\"}"], 4);  // 3 + 1, same name
+  EXPECT_EQ(after["vigie_decisions_total{app=\"zzz\",action=\"block\"}"], 4);      // new
+  EXPECT_EQ(after["vigie_decisions_total{app=\"\",action=\"allow\"}"], 2);          // no app
+  for (const auto& [k, val] : before) EXPECT_GE(after[k], val) << k;
+  // The AppId-indexed tally follows the current snapshot.
+  EXPECT_EQ(decider.by_app()[tw_b][static_cast<size_t>(Action::kBlock)], 4u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(MetricsServer, ServesMetricsOverHttp) {

@@ -13,6 +13,7 @@
 
 #include "gateway/base/counters.h"
 #include "gateway/enforce/enforce.h"
+#include "gateway/inspect/decider.h"
 
 namespace vigie {
 
@@ -45,6 +46,9 @@ struct WorkerReport {
   EnforceStats enforce;
   Counters counters;
   ByApp by_app;
+  // The same by app name, over every policy snapshot the worker used (what
+  // the metrics endpoint shows: a reload never makes a counter go back).
+  std::vector<AppDecisions> by_app_name;
 };
 
 }  // namespace vigie

@@ -1,5 +1,7 @@
 #include "gateway/output/summary.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/base/absl_compat.h"
@@ -10,6 +12,16 @@ namespace {
 
 std::string AppLabel(const Matcher& m, size_t i, const char* none) {
   return i < m.app_count() ? m.app_name(static_cast<AppId>(i)) : none;
+}
+
+// Decisions by app name: the live runs' named tally, else by_app named by
+// the policy (replay: one snapshot).
+std::vector<AppDecisions> NamedRows(const SummaryFigures& f, const Policy& policy) {
+  if (!f.by_app_name.empty()) return f.by_app_name;
+  std::vector<AppDecisions> rows;
+  const Matcher& m = policy.matcher();
+  for (size_t i = 0; i < f.by_app.size(); ++i) rows.push_back({AppLabel(m, i, ""), f.by_app[i]});
+  return rows;
 }
 
 }  // namespace
@@ -30,7 +42,16 @@ SummaryFigures SumWorkers(std::vector<WorkerReport> reports) {
     f.enforce.not_answered += r.enforce.not_answered;
     f.counters.Add(r.counters);
     AddByApp(&f.by_app, r.by_app);
+    for (const AppDecisions& a : r.by_app_name) {
+      auto it = std::find_if(f.by_app_name.begin(), f.by_app_name.end(),
+                             [&](const AppDecisions& x) { return x.app == a.app; });
+      if (it == f.by_app_name.end()) it = f.by_app_name.insert(f.by_app_name.end(), AppDecisions{a.app, {0, 0, 0}});
+      for (size_t j = 0; j < 3; ++j) it->n[j] += a.n[j];
+    }
   }
+  std::sort(f.by_app_name.begin(), f.by_app_name.end(), [](const AppDecisions& a, const AppDecisions& b) {
+    return !a.app.empty() && (b.app.empty() || a.app < b.app);  // by name, "no app" last
+  });
   f.workers = std::move(reports);
   return f;
 }
@@ -90,12 +111,11 @@ void PrintRunSummary(const SummaryFigures& f, const Policy& policy, FILE* out) {
   absl::FPrintF(out, "  log events         written %d, dropped (queue full) %d\n", f.log_written, f.log_dropped);
   if (f.syslog) absl::FPrintF(out, "  syslog             sent %d, errors %d\n", f.syslog_sent, f.syslog_errors);
   absl::FPrintF(out, "  errors             %d, queue overruns %d\n", s.errors, s.overruns);
-  const Matcher& m = policy.matcher();
-  for (size_t i = 0; i < f.by_app.size(); ++i) {
-    const auto& row = f.by_app[i];
+  for (const AppDecisions& a : NamedRows(f, policy)) {
+    const auto& row = a.n;
     if (row[0] + row[1] + row[2] == 0) continue;
-    absl::FPrintF(out, "  app %-14s block %d, log %d, allow %d\n", AppLabel(m, i, "(no app)"), row[2], row[1],
-                  row[0]);
+    absl::FPrintF(out, "  app %-14s block %d, log %d, allow %d\n", a.app.empty() ? "(no app)" : a.app, row[2],
+                  row[1], row[0]);
   }
   for (const WorkerReport& r : f.workers) {
     absl::FPrintF(out, "  worker %-10s packets %d, dropped %d\n", r.name, r.source.packets, r.source.dropped);
@@ -112,11 +132,10 @@ std::string SummaryJson(const SummaryFigures& f, const Policy& policy) {
   w.EndObject().Key("anomalies").BeginObject();
   for (size_t i = 0; i < kAnomalyCount; ++i) w.Field(kAnomalyNames[i], c.a[i]);
   w.EndObject().Key("decisions").BeginObject();
-  const Matcher& m = policy.matcher();
-  for (size_t i = 0; i < f.by_app.size(); ++i) {
-    const auto& row = f.by_app[i];
+  for (const AppDecisions& a : NamedRows(f, policy)) {
+    const auto& row = a.n;
     if (row[0] + row[1] + row[2] == 0) continue;
-    w.Key(AppLabel(m, i, "")).BeginObject();
+    w.Key(a.app).BeginObject();
     w.Field("block", row[2]).Field("log", row[1]).Field("allow", row[0]).EndObject();
   }
   w.EndObject();

@@ -32,6 +32,9 @@ struct SummaryFigures {
   double seconds = 0;
   Counters counters;
   ByApp by_app;
+  // Live runs: decisions by app name summed over the workers (survives
+  // reloads); when set, the run summary and the JSON use it, not by_app.
+  std::vector<AppDecisions> by_app_name;
   uint64_t log_written = 0;
   uint64_t log_dropped = 0;
   // Live runs.

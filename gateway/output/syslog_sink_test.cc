@@ -212,5 +212,46 @@ TEST(SyslogSink, LogQueueWriterSendsEveryLine) {
   fs::remove_all(dir);
 }
 
+// Syslog carries the configured format: EVE lines, and the dedup summary.
+TEST(SyslogSink, LogQueueSendsEveAndDedupSummaries) {
+  fs::path dir = fs::temp_directory_path() / ("vigie_syslog_eve_" + std::to_string(getpid()));
+  auto p = testing::WritePolicy(dir, testing::kTiktokOnlyConfig, testing::TiktokOnlyLists());
+  ASSERT_TRUE(p.ok()) << p.status();
+  Decision d;
+  d.ts_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  d.src = *IpAddress::Parse("10.1.2.3");
+  d.dst = *IpAddress::Parse("192.0.2.1");
+  d.src_port = 40000;
+  d.dst_port = 53;
+  d.domain = "www.tiktok.com";
+  d.domain_raw = "www.tiktok.com";
+  d.verdict = (*p)->DecideName("www.tiktok.com");
+
+  Listener l(SOCK_DGRAM);
+  LogOptions o;
+  o.format = LogFormat::kEve;
+  o.drops = true;
+  o.dedup_seconds = 600;
+  auto q = LogQueue::Open((dir / "d.jsonl").string(), 1, o, 1000);
+  ASSERT_TRUE(q.ok());
+  auto s = SyslogSink::Open(l.Url("udp"));
+  ASSERT_TRUE(s.ok());
+  (*q)->SetSyslog(*std::move(s));
+  (*q)->Start();
+  for (int i = 0; i < 3; ++i) (*q)->producer(0)->Write(d, **p);
+  (*q)->Stop();
+  EXPECT_EQ((*q)->written(), 2u);
+  const std::string first = RecvDatagram(l.fd), summary = RecvDatagram(l.fd);
+  EXPECT_NE(first.find(" decision - {\"timestamp\":"), std::string::npos) << first;
+  EXPECT_NE(first.find("\"event_type\":\"drop\""), std::string::npos) << first;
+  EXPECT_NE(first.find("\"community_id\":\"1:"), std::string::npos) << first;
+  EXPECT_EQ(first.find("\"count\""), std::string::npos) << first;
+  EXPECT_NE(summary.find("\"count\":[\"2\"]"), std::string::npos) << summary;
+  EXPECT_EQ(summary.back(), '}');
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vigie

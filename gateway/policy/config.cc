@@ -319,7 +319,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
   if (const toml::node* n = root.get("log")) {
     const toml::table* t = n->as_table();
     if (!t) return ck.Error(n, "[log] must be a table");
-    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "log", {"path", "mode", "syslog"}));
+    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "log", {"path", "mode", "syslog", "format", "community_id_seed", "dedup_seconds"}));
     if (auto* v = t->get("path")) {
       std::string p;
       VIGIE_ASSIGN(p, ck.String(*v, "path"));
@@ -334,6 +334,20 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
       VIGIE_ASSIGN(c.syslog, ck.String(*v, "syslog"));
       if (c.syslog.rfind("udp://", 0) != 0 && c.syslog.rfind("tcp://", 0) != 0)
         return ck.Error(v, "'syslog' must be udp://host:port or tcp://host:port");
+    }
+    if (auto* v = t->get("format")) {
+      std::string f;
+      VIGIE_ASSIGN(f, ck.OneOf(*v, "format", {"vigie", "eve"}));
+      c.log_format = f == "eve" ? LogFormat::kEve : LogFormat::kVigie;
+    }
+    int64_t v64;
+    if (auto* v = t->get("community_id_seed")) {
+      VIGIE_ASSIGN(v64, ck.Int(*v, "community_id_seed", 0, 65535));
+      c.community_id_seed = static_cast<uint16_t>(v64);
+    }
+    if (auto* v = t->get("dedup_seconds")) {
+      VIGIE_ASSIGN(v64, ck.Int(*v, "dedup_seconds", 0, kMaxDedupSeconds));
+      c.dedup_seconds = static_cast<uint32_t>(v64);
     }
   }
 

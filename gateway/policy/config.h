@@ -42,6 +42,12 @@ struct ExceptionRule {
 };
 
 enum class LogMode : uint8_t { kAll, kDecisions, kBlocked };
+// The decision log's line format: Vigie's own (DESIGN.md "Decision event")
+// or Suricata 8 EVE JSON (output/eve.h).
+enum class LogFormat : uint8_t { kVigie, kEve };
+// [log] dedup_seconds upper bound: a day; longer windows would hide a
+// device's activity from a daily report.
+inline constexpr uint32_t kMaxDedupSeconds = 86400;
 
 // [inspect] checksums: whether a segment or datagram with a bad transport
 // checksum is read (the receiver drops it). kAuto checks, except for a source
@@ -80,6 +86,11 @@ struct Config {
   std::string log_path = "-";
   LogMode log_mode = LogMode::kDecisions;
   std::string syslog;
+  LogFormat log_format = LogFormat::kVigie;
+  uint16_t community_id_seed = 0;  // Community ID v1 seed (Suricata community-id-seed)
+  // 0: off; else per (device, name, action) the first decision is written and
+  // the identical ones within this many seconds become one count event.
+  uint32_t dedup_seconds = 0;
   // [metrics]
   std::string metrics_listen;
   // [flows]

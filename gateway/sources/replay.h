@@ -18,8 +18,21 @@ struct ReplayResult {
   std::string warning;
 };
 
+// Told how far a replay has got (the CLI's progress line). Called on the
+// replaying thread every kReplayObserveFrames frames and once at the end.
+class ReplayObserver {
+ public:
+  virtual ~ReplayObserver() = default;
+  // `frames` read so far from this file; `offset`: bytes of it consumed.
+  virtual void OnProgress(uint64_t frames, uint64_t offset) = 0;
+};
+// Often enough for a few updates a second at any capture speed, rare enough
+// to cost nothing (one ftell per 1024 frames).
+inline constexpr uint64_t kReplayObserveFrames = 1024;
+
 // Fails (with the reason) only if the file cannot be opened as a capture.
-absl::StatusOr<ReplayResult> ReplayCapture(const std::string& path, Pipeline* pipeline);
+absl::StatusOr<ReplayResult> ReplayCapture(const std::string& path, Pipeline* pipeline,
+                                           ReplayObserver* observer = nullptr);
 
 }  // namespace vigie
 

@@ -28,6 +28,7 @@ WorkerReport ReportOf(const SourceWorker& w) {
   r.enforce = w.enforcer->stats();
   r.counters = w.pipeline->counters();
   r.by_app = w.pipeline->by_app();
+  r.by_app_name = w.pipeline->by_app_name();
   return r;
 }
 }  // namespace
