@@ -32,7 +32,7 @@ const char* const kUsage =
     "  report LOG... [--html FILE] [--since T] [--until T]\n"
     "      summarise decision logs (Vigie or EVE lines, gzip too): blocks per app, top devices and names,\n"
     "      exception use, decisions per hour; --html writes one self-contained page with charts\n"
-    "    "  run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n"
+    "  run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n"
     "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
     "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
     "\n"
