@@ -358,21 +358,30 @@ DecodeStatus Decoder::Transport(uint8_t proto, absl::Span<const uint8_t> p) {
       absl::Span<const uint8_t> payload = r.rest();
       if (len >= 8 && size_t{len} - 8 < payload.size()) payload = payload.first(len - 8);
       if (dport == kUdpVxlan || dport == kUdpGeneve || dport == kUdpGtpU) {
-        // Tunnels are followed only when their header is well formed; else
-        // the datagram is treated as ordinary UDP.
+        // Tunnels are followed only when their header is well formed and it
+        // carries a packet that decodes; else the datagram is ordinary UDP
+        // (QUIC or DNS on a tunnel's port is still read).
+        const DecodedPacket outer = *out_;
+        auto inner = [&](DecodeStatus st) {
+          if (st == DecodeStatus::kOk || st == DecodeStatus::kFragment) return true;
+          *out_ = outer;
+          return false;
+        };
         ByteReader t(payload);
         if (dport == kUdpVxlan) {
           uint8_t flags = t.ReadU8();
           t.Skip(7);
-          if (t.ok() && (flags & 0x08) && EnterTunnel()) return Ethernet(t.rest());
+          if (t.ok() && (flags & 0x08) && EnterTunnel() && inner(Ethernet(t.rest()))) {
+            return out_->frag.data.empty() ? DecodeStatus::kOk : DecodeStatus::kFragment;
+          }
         } else if (dport == kUdpGeneve) {
           uint8_t vlen = t.ReadU8();
           t.Skip(1);
           uint16_t ptype = t.ReadU16();
           t.Skip(4 + size_t{vlen & 0x3Fu} * 4);
-          if (t.ok() && (vlen >> 6) == 0 && EnterTunnel()) {
-            if (ptype == kEtherTeb) return Ethernet(t.rest());
-            return EtherPayload(ptype, t.rest());
+          if (t.ok() && (vlen >> 6) == 0 && EnterTunnel() &&
+              inner(ptype == kEtherTeb ? Ethernet(t.rest()) : EtherPayload(ptype, t.rest()))) {
+            return out_->frag.data.empty() ? DecodeStatus::kOk : DecodeStatus::kFragment;
           }
         } else {
           // GTP-U (3GPP TS 29.281): flags(1) type(1) length(2) TEID(4) [seq npdu next-ext].
@@ -394,7 +403,7 @@ DecodeStatus Decoder::Transport(uint8_t proto, absl::Span<const uint8_t> p) {
                 ext = t.ReadU8();
               }
             }
-            if (t.ok() && EnterTunnel()) return GuessIp(t.rest());
+            if (t.ok() && EnterTunnel() && inner(GuessIp(t.rest()))) return out_->frag.data.empty() ? DecodeStatus::kOk : DecodeStatus::kFragment;
           }
         }
       }

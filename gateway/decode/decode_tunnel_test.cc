@@ -152,10 +152,13 @@ std::vector<TruncCase> TruncCases() {
     PutBytes(&ppp, Ipv4(17, UdpDns()));
     add("pptp_gre", kRaw, Ipv4(47, PptpGre(ppp), Outer()), udp_payload);
   }
-  // UDP tunnels: outer IPv4 (20) + UDP (8) then the tunnel header.
-  add("vxlan", kRaw, Ipv4(17, Udp(1, 4789, Vxlan(Eth(0x0800, Ipv4(17, UdpDns())))), Outer()), udp_payload, 28, 36);
-  add("geneve", kRaw, Ipv4(17, Udp(1, 6081, Geneve(0x0800, Ipv4(17, UdpDns()), 1))), udp_payload, 28, 40);
-  add("gtpu", kRaw, Ipv4(17, Udp(1, 2152, GtpU(Ipv4(17, UdpDns()), true)), Outer()), udp_payload, 28, 40);
+  // UDP tunnels: outer IPv4 (20) + UDP (8) then the tunnel header. A tunnel is
+  // followed only when its header and the inner packet both decode; cut
+  // anywhere past the outer UDP header, the datagram is plain outer UDP.
+  constexpr size_t kAll = ~size_t{0};
+  add("vxlan", kRaw, Ipv4(17, Udp(1, 4789, Vxlan(Eth(0x0800, Ipv4(17, UdpDns())))), Outer()), udp_payload, 28, kAll);
+  add("geneve", kRaw, Ipv4(17, Udp(1, 6081, Geneve(0x0800, Ipv4(17, UdpDns()), 1))), udp_payload, 28, kAll);
+  add("gtpu", kRaw, Ipv4(17, Udp(1, 2152, GtpU(Ipv4(17, UdpDns()), true)), Outer()), udp_payload, 28, kAll);
   return v;
 }
 

@@ -225,5 +225,35 @@ TEST_F(QuicPipelineTest, CryptoBeyondTheCapIsCounted) {
 }
 
 
+// ---- By content, not by port or guessed direction -----------------------------------------
+
+TEST_F(QuicPipelineTest, InitialWithTheQuicBitClearedIsRead) {
+  // RFC 9287: a client that remembers grease_quic_bit may clear the fixed bit.
+  PacketSpec p;
+  p.dcid = kDcid;
+  p.frames = CryptoFrame(0, Hello("www.tiktok.com"));
+  p.quic_bit = false;
+  EXPECT_EQ(FromClient(Protect(Version("V1"), p)).action, Action::kBlock);
+  ASSERT_EQ(sink_.got.size(), 1u);
+  EXPECT_EQ(sink_.got[0].domain, "www.tiktok.com");
+}
+
+TEST_F(QuicPipelineTest, ClientSendingFromPort443IsStillTheClient) {
+  // The flow table guesses by ports (443 is a service port); the Initial that
+  // decrypts with its own DCID's keys shows which side is the client.
+  Endpoint c = Ep("10.20.5.21", 443), s = Ep("142.250.74.100", 50000);
+  PacketVerdict v = Feed(kEthernet, testing::UdpFrame(c, s, Initial(Version("V1"), CryptoFrame(0, Hello("www.tiktok.com")))));
+  EXPECT_EQ(v.action, Action::kBlock);
+  ASSERT_EQ(sink_.got.size(), 1u);
+  EXPECT_EQ(sink_.got[0].domain, "www.tiktok.com");
+}
+
+TEST_F(QuicPipelineTest, QuicOnTheVxlanPortIsStillQuic) {
+  Endpoint s = Ep("142.250.74.100", 4789);
+  PacketVerdict v = Feed(kEthernet, testing::UdpFrame(client_, s, Initial(Version("V1"), CryptoFrame(0, Hello("www.tiktok.com")))));
+  EXPECT_EQ(v.action, Action::kBlock);
+  ASSERT_EQ(sink_.got.size(), 1u);
+}
+
 }  // namespace
 }  // namespace vigie

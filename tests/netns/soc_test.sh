@@ -15,11 +15,9 @@ start_servers
 say "topology up: client $NS_C, gateway $NS_G, server $NS_S (work dir $T)"
 
 metrics_port=9109
-# a: the lists the lib's [[policy]] tables name (doh, canary, facebook are in
-# none of them, and a list in no [[policy]] is refused).
+# a: a copy of every list (lib.sh's write_config polices all of them).
 mkdir -p "$T/lists_a"
 cp "$SOURCE_DIR"/lists/apps/*.list "$T/lists_a/"
-rm -f "$T/lists_a/doh.list" "$T/lists_a/canary.list" "$T/lists_a/facebook.list"
 write_config "$T/a.toml" open inline "format = \"eve\"
 dedup_seconds = 3600
 
