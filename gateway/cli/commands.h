@@ -5,6 +5,7 @@
 //   vigie lists stats [--config FILE]
 //   vigie check-config [--config FILE]
 //   vigie run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]
+//   vigie rules iptables|nft [--config FILE] [--family ipv4|ipv6]
 //
 // The CLI is the last stage: it may use every library of gateway/; nothing
 // links it. Each command returns the process exit code (2: usage or config
@@ -28,6 +29,7 @@ int LookupCommand(const Args& args);
 int ListsCommand(const Args& args);  // args[0] is the lists subcommand
 int CheckConfigCommand(const Args& args);
 int RunCommand(const Args& args);
+int RulesCommand(const Args& args);  // args[0] is iptables or nft
 
 // Prints "vigie: <msg>" on standard error and returns 2.
 int Fail(const std::string& msg);

@@ -31,6 +31,8 @@ const char* const kUsage =
     "  run [--config FILE] [--log FILE|-] [--queue-maxlen N] [--summary-json FILE]\n"
     "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
     "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
+    "  rules iptables|nft [--config FILE] [--family ipv4|ipv6]\n"
+    "      the kernel rules that queue traffic to `run` (iptables-restore or nft -f input), from the config\n"
     "\n"
     "Without --config: $VIGIE_CONFIG, else the bundled deploy/vigie.toml.\n";
 
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
   if (cmd == "lists") return vigie::ListsCommand(args);
   if (cmd == "check" || cmd == "check-config") return vigie::CheckConfigCommand(args);
   if (cmd == "run") return vigie::RunCommand(args);
+  if (cmd == "rules") return vigie::RulesCommand(args);
   if (cmd == "report") return vigie::report::RunReportCommand(argc - 1, argv + 1);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(vigie::kUsage, stdout);
