@@ -1,5 +1,8 @@
 #include "gateway/sources/nfqueue_rules.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -232,6 +235,22 @@ TEST(NfqueueRulesTest, MonitorModeIsRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("monitor"));
   EXPECT_FALSE(NftRules(c).ok());
+}
+
+TEST(NfqueueRulesTest, ShippedNftExampleIsTheGeneratedRulesetForDeployConfig) {
+  std::filesystem::current_path(VIGIE_SOURCE_DIR);  // the example names the config as deploy/vigie.toml
+  auto c = LoadConfig("deploy/vigie.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  auto r = NftRules(*c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::ifstream f("deploy/rules/vigie.nft");
+  std::stringstream text;
+  text << f.rdbuf();
+  std::string shipped = text.str();
+  size_t at = shipped.find("# Vigie inline rules");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(shipped.substr(at), *r)
+      << "regenerate: build/vigie rules nft --config deploy/vigie.toml (see the file's first lines)";
 }
 
 }  // namespace
