@@ -5,8 +5,9 @@ came back, then details:
 
   hello SRC DST PORT SNI N       a ClientHello for SNI in N send() calls
                                  (TCP_NODELAY, a pause between them)
-  http SRC DST PORT HOST1 HOST2  one keep-alive connection: GET for HOST1, read
-                                 the answer, then GET for HOST2
+  http SRC DST PORT HOST1 HOST2  one keep-alive connection: GET for HOST1 (in
+                                 HTTP_FIRST_SEGMENTS segments), read the answer,
+                                 then GET for HOST2
   bytes SRC DST PORT             connect, send a DNS-over-TCP query (DoT stand-in)
   listen ADDR PORT LOG           accept forever; append "accept" and "bytes N" to LOG
 
@@ -28,6 +29,10 @@ TIMEOUT_S = 3.0
 # segment (Nagle off), short enough for 30 segments to take under a second.
 SEGMENT_PAUSE_S = 0.02
 CONNECT_TIMEOUT_S = 3.0
+# The first (allowed) request of the keep-alive connection is sent in this
+# many segments, so the second request comes after the 10th packet of the
+# connection: past what a packet-count rule (connbytes 0:10) would queue.
+HTTP_FIRST_SEGMENTS = 12
 
 
 def connect(src, dst, port):
@@ -98,7 +103,10 @@ def read_http_response(s):
 
 def http(src, dst, port, host1, host2):
     s = connect(src, dst, int(port))
-    s.sendall(f"GET / HTTP/1.1\r\nHost: {host1}\r\nConnection: keep-alive\r\n\r\n".encode())
+    first = f"GET / HTTP/1.1\r\nHost: {host1}\r\nConnection: keep-alive\r\n\r\n".encode()
+    for off, ln in mkpcap.split_n(len(first), HTTP_FIRST_SEGMENTS):
+        s.send(first[off:off + ln])
+        time.sleep(SEGMENT_PAUSE_S)
     try:
         status, _ = read_http_response(s)
     except (ConnectionResetError, socket.timeout) as e:

@@ -119,6 +119,8 @@ for g in "${GWS[@]}"; do
   fi
   grep -q "target=\"10.66.$n.2\"" "$d/forward.conf" || { echo "gateway-forward.conf: no target= line to point at the test collector"; exit 1; }
   printf 'global(workDirectory="%s/work")\ninclude(file="%s/forward.conf")\n' "$d" "$d" > "$d/rsyslog.conf"
+  # Only tiktok is policed here (every list of the lists dir must be in a [[policy]]).
+  mkdir -p "$d/lists" && cp "$SOURCE_DIR/lists/apps/tiktok.list" "$d/lists/"
   cat > "$d/vigie.toml" <<TOML
 [gateway]
 mode = "monitor"
@@ -129,7 +131,7 @@ enforce = "log"
 managed = ["10.20.$n.10/32"]
 
 [lists]
-dir = "$SOURCE_DIR/lists/apps"
+dir = "$d/lists"
 
 [[policy]]
 apps = ["tiktok"]

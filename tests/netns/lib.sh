@@ -196,17 +196,22 @@ managed = ["10.20.5.0/24", "fd00:20::/64"]
 dir = "$SOURCE_DIR/lists/apps"
 
 [[policy]]
-apps = ["tiktok", "twitter", "instagram", "facebook", "netflix", "candycrush", "dating",
+apps = ["tiktok", "twitter", "instagram", "netflix", "candycrush", "dating",
         "whatsapp", "telegram", "signal", "snapchat"]
-action = "block"
-
-[[policy]]
-apps = ["doh", "canary"]
 action = "block"
 
 [[policy]]
 apps = ["olvid", "tchap", "wimi"]
 action = "allow"
+
+# Every list must be in a [[policy]] (as in deploy/vigie.toml).
+[[policy]]
+apps = ["doh", "canary"]
+action = "block"
+
+[[policy]]
+apps = ["facebook"]
+action = "log"
 
 [[exception]]
 id = "netns-test-whatsapp"

@@ -178,7 +178,7 @@ stop_vigie; rc=$?
 read -r s_packets s_written s_dropped < <(python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-print(j["packets"], j["log_events_written"], j["log_events_dropped"])' "$T/summary.json" 2>/dev/null)
+print(j["source"]["packets"], j["log"]["written"], j["log"]["dropped"])' "$T/summary.json" 2>/dev/null)
 lines=$(wc -l < "$T/decisions.jsonl")
 # [log] mode = "decisions": the blocks and the allow-list hits, not the no-match names.
 [ $rc = 0 ] && [ "$lines" = $((TIKTOK_BLOCK + N_TCHAP)) ] && [ "$p_written" = "$lines" ] && [ "$s_written" = "$lines" ] && [ "$s_dropped" = 0 ] &&
