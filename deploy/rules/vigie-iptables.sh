@@ -1,79 +1,77 @@
 #!/bin/sh
 # Vigie inline rule set for iptables / ip6tables (DESIGN.md "Inline mode").
 #
-#   vigie-iptables.sh up   [--queues 0:1] [--fail open|closed] [--hook FORWARD]
-#   vigie-iptables.sh down [--hook FORWARD]
+#   vigie-iptables.sh up   [--config FILE] [--vigie BIN]
+#   vigie-iptables.sh down
 #
-# Only what needs inspecting goes to user space: DNS (UDP and TCP 53) and the
-# first packets of TCP/443, UDP/443 and TCP/80 connections (conntrack packet
-# counts, original direction). Vigie's verdicts mark connections (gateway/
-# enforce.h): 0x1 decided-allow (never queued again), 0x2 blocked (the rest of
-# the connection is dropped here, in the kernel). Vigie hands such packets
-# back with NF_REPEAT and the mark; the first rules save it to the connmark.
+# `up` applies the rules `vigie rules iptables` generates from the config
+# (gateway/sources/nfqueue_rules.h), so the rules and `vigie run` read the
+# same [gateway] queues and fail mode, [scope] managed and [dns] ports:
+#   - the original direction of connections from managed sources is queued:
+#     DNS ports always, every other TCP and UDP connection, on any port,
+#     while its connmark is 0 (Vigie has not decided it yet);
+#   - Vigie's verdicts come back as NF_REPEAT with a mark, saved to the
+#     connmark: 0x1 allowed (never queued again), 0x2 blocked (the rest of the
+#     connection is dropped here, in the kernel);
+#   - fail = "open" adds --queue-bypass (no Vigie bound: packets pass),
+#     "closed" drops them. (The queue-full policy is Vigie's own flag.)
+#   - only forwarded traffic (FORWARD): the gateway's own never is.
+# The chains are refilled in one iptables-restore transaction per family;
+# a config the generator refuses leaves the rules in place.
 #
-# --fail open adds --queue-bypass: with no Vigie bound to the queue, packets
-# pass. --fail closed: they are dropped. (The queue-full policy is Vigie's
-# [gateway] fail key, NFQA_CFG_F_FAIL_OPEN.)
+# Without --config, vigie's default (VIGIE_CONFIG, else the installed
+# vigie.toml). Without --vigie: $VIGIE, else `vigie` on PATH.
+# The options of earlier versions (--queues, --fail, --hook) are gone: the
+# config says it all, and Vigie is a forwarding gateway (hook FORWARD).
 set -eu
 
 cmd=${1:-}
 [ -n "$cmd" ] && shift
-queues=0:1
-fail=open
-hook=FORWARD
+config=
+vigie=${VIGIE:-vigie}
 while [ $# -gt 0 ]; do
   case $1 in
-    --queues) queues=$2; shift 2 ;;
-    --fail) fail=$2; shift 2 ;;
-    --hook) hook=$2; shift 2 ;;
+    --config) config=$2; shift 2 ;;
+    --vigie) vigie=$2; shift 2 ;;
+    --queues|--fail|--hook)
+      echo "vigie-iptables: $1 is read from the config now ([gateway] queues, fail; hook FORWARD): use --config FILE" >&2
+      exit 2 ;;
     *) echo "vigie-iptables: unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-case $queues in
-  *:*) Q="--queue-balance $queues" ;;
-  *) Q="--queue-num $queues" ;;
-esac
-case $fail in
-  open) Q="$Q --queue-bypass" ;;
-  closed) ;;
-  *) echo "vigie-iptables: --fail open|closed" >&2; exit 2 ;;
-esac
-# Packets per connection (original direction) that are queued: the handshake
-# and a ClientHello spread over several segments (post-quantum key shares).
-FIRST="-m connbytes --connbytes 0:10 --connbytes-dir original --connbytes-mode packets"
+# Chains of the generated rules (kRulesChain, kRulesInspectChain).
+CHAINS="VIGIE VIGIE_INSPECT"
 
 down() {
   for ipt in iptables ip6tables; do
-    while $ipt -w -D "$hook" -j VIGIE 2>/dev/null; do :; done
-    $ipt -w -F VIGIE 2>/dev/null || true
-    $ipt -w -X VIGIE 2>/dev/null || true
+    while $ipt -w -D FORWARD -j VIGIE 2>/dev/null; do :; done
+    for c in $CHAINS; do $ipt -w -F "$c" 2>/dev/null || true; done
+    for c in $CHAINS; do $ipt -w -X "$c" 2>/dev/null || true; done
   done
 }
 
 up() {
-  down
-  for ipt in iptables ip6tables; do
-    $ipt -w -N VIGIE
-    # Verdicts coming back from Vigie (NF_REPEAT + mark): remember, then act.
-    $ipt -w -A VIGIE -m mark --mark 0x2/0x3 -j CONNMARK --save-mark --nfmask 0x3 --ctmask 0x3
-    $ipt -w -A VIGIE -m mark --mark 0x2/0x3 -j DROP
-    $ipt -w -A VIGIE -m mark --mark 0x1/0x3 -j CONNMARK --save-mark --nfmask 0x3 --ctmask 0x3
-    $ipt -w -A VIGIE -m mark --mark 0x1/0x3 -j RETURN
-    # Connections already decided.
-    $ipt -w -A VIGIE -m connmark --mark 0x2/0x3 -j DROP
-    $ipt -w -A VIGIE -m connmark --mark 0x1/0x3 -j RETURN
-    # What Vigie inspects.
-    $ipt -w -A VIGIE -p udp --dport 53 -j NFQUEUE $Q
-    $ipt -w -A VIGIE -p tcp --dport 53 -j NFQUEUE $Q
-    $ipt -w -A VIGIE -p tcp -m multiport --dports 80,443 $FIRST -j NFQUEUE $Q
-    $ipt -w -A VIGIE -p udp --dport 443 $FIRST -j NFQUEUE $Q
-    $ipt -w -I "$hook" 1 -j VIGIE
+  # Generate both families first: a refused config changes nothing.
+  set -- ${config:+--config "$config"}
+  r4=$("$vigie" rules iptables --family ipv4 "$@")
+  r6=$("$vigie" rules iptables --family ipv6 "$@")
+  for fam in 4 6; do
+    if [ $fam = 4 ]; then ipt=iptables; rules=$r4; else ipt=ip6tables; rules=$r6; fi
+    # The restore empties and refills the chains atomically and inserts one
+    # more jump at the top of FORWARD; the older jumps are then removed
+    # (by rule number, the last first, so the new one stays on top).
+    printf '%s\n' "$rules" | $ipt-restore -w --noflush
+    while :; do
+      last=$($ipt -w -S FORWARD | awk '$1 == "-A" { n++; if ($0 == "-A FORWARD -j VIGIE") last = n } END { print last + 0 }')
+      [ "$last" -gt 1 ] || break
+      $ipt -w -D FORWARD "$last"
+    done
   done
 }
 
 case $cmd in
   up) up ;;
   down) down ;;
-  *) echo "usage: vigie-iptables.sh up|down [--queues A:B|N] [--fail open|closed] [--hook FORWARD]" >&2; exit 2 ;;
+  *) echo "usage: vigie-iptables.sh up [--config FILE] [--vigie BIN] | down" >&2; exit 2 ;;
 esac

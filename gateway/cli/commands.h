@@ -6,6 +6,7 @@
 //   vigie lists stats [--config FILE]
 //   vigie check-config [--config FILE]
 //   vigie run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]
+//   vigie rules iptables|nft [--config FILE] [--family ipv4|ipv6]
 //
 // The CLI is the last stage: it may use every library of gateway/; nothing
 // links it. Each command returns the process exit code (2: usage or config
@@ -30,6 +31,7 @@ int ListsCommand(const Args& args);  // args[0] is the lists subcommand
 int CheckConfigCommand(const Args& args);
 int RunCommand(const Args& args);
 int ExplainCommand(const Args& args);  // exit 0 passes, 1 blocked, 2 error
+int RulesCommand(const Args& args);  // args[0] is iptables or nft
 
 // Prints "vigie: <msg>" on standard error and returns 2.
 int Fail(const std::string& msg);

@@ -35,6 +35,8 @@ const char* const kUsage =
     "  run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n"
     "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
     "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
+    "  rules iptables|nft [--config FILE] [--family ipv4|ipv6]\n"
+    "      the kernel rules that queue traffic to `run` (iptables-restore or nft -f input), from the config\n"
     "\n"
     "Without --config: $VIGIE_CONFIG, else the bundled deploy/vigie.toml.\n";
 
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
   if (cmd == "lists") return vigie::ListsCommand(args);
   if (cmd == "check" || cmd == "check-config") return vigie::CheckConfigCommand(args);
   if (cmd == "run") return vigie::RunCommand(args);
+  if (cmd == "rules") return vigie::RulesCommand(args);
   if (cmd == "report") return vigie::report::RunReportCommand(argc - 1, argv + 1);
   if (cmd == "explain") return vigie::ExplainCommand(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {

@@ -3,7 +3,7 @@
 // nft `queue num a-b` hash both addresses symmetrically), so each worker owns
 // its flows and the packet path takes no lock.
 //
-// Verdicts (deploy/rules/ holds the matching rule sets):
+// Verdicts (nfqueue_rules.h generates the matching rule sets, `vigie rules`):
 //  - allowed, undecided or not final: NF_ACCEPT;
 //  - a connection that needs no more inspection (TLS/QUIC/HTTP decided allow,
 //    or an unmanaged source): NF_REPEAT with mark kMarkAllow; the rules save

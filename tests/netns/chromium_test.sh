@@ -14,7 +14,7 @@ command -v chromium >/dev/null || { echo "missing tool: chromium (run deploy/ins
 make_topology
 start_servers
 write_config "$T/open.toml" open
-rules up --queues 0:1 --fail open
+rules up --config "$T/open.toml"
 start_vigie "$T/open.toml" || exit 1
 
 # chrome URL [extra flags]: dumps the DOM (empty or an error page when blocked).

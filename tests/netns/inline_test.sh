@@ -14,7 +14,7 @@ say "topology up: client $NS_C, gateway $NS_G, server $NS_S (work dir $T)"
 
 write_config "$T/open.toml" open
 write_config "$T/closed.toml" closed
-rules up --queues 0:1 --fail open
+rules up --config "$T/open.toml"
 start_vigie "$T/open.toml" || exit 1
 
 # ---- bad config is refused at start-up ------------------------------------------------
@@ -142,7 +142,7 @@ r=$(curl_c $C4 www.tiktok.com)
   fail "restart: $(echo "$o" | grep status) $r"
 stop_vigie >/dev/null
 
-rules up --queues 0:1 --fail closed
+rules up --config "$T/closed.toml"
 start_vigie "$T/closed.toml" || exit 1
 r=$(curl_c $C4 www.wikipedia.org)
 [[ $r == exit=0* ]] && pass "fail closed rules, vigie running: allowed traffic flows" || fail "closed running: $r"
@@ -159,7 +159,7 @@ o=$(dig_c $C4 $DNS4 www.tiktok.com A)
 stop_vigie >/dev/null
 
 # ---- operations: decision events over syslog (UDP), Prometheus metrics ---------------------
-rules up --queues 0:1 --fail open
+rules up --config "$T/open.toml"
 rm -f "$T/decisions.jsonl" "$T/syslog.port" "$T/syslog.txt"
 ip netns exec "$NS_G" python3 -c '
 import socket, sys

@@ -106,10 +106,10 @@ make_topology() {
   # resolv.conf for processes started with `ip netns exec` in the client
   mkdir -p "/etc/netns/$NS_C"
   echo "nameserver $DNS4" > "/etc/netns/$NS_C/resolv.conf"
-  # The kernel must have NFQUEUE, connbytes and connmark for inline mode.
-  ing iptables -w -A FORWARD -p udp --dport 9 -m connbytes --connbytes 0:10 --connbytes-dir original \
-      --connbytes-mode packets -j NFQUEUE --queue-num 0 --queue-bypass 2>/dev/null ||
-    skip "kernel lacks xt_NFQUEUE or xt_connbytes (iptables -j NFQUEUE / -m connbytes failed)"
+  # The kernel must have NFQUEUE, conntrack and connmark for inline mode.
+  ing iptables -w -A FORWARD -p udp --dport 9 -m conntrack --ctdir ORIGINAL \
+      -j NFQUEUE --queue-num 0 --queue-bypass 2>/dev/null ||
+    skip "kernel lacks xt_NFQUEUE or xt_conntrack (iptables -j NFQUEUE / -m conntrack --ctdir failed)"
   ing iptables -w -A FORWARD -m connmark --mark 0x1/0x3 -j CONNMARK --save-mark --nfmask 0x3 --ctmask 0x3 2>/dev/null ||
     skip "kernel lacks xt_connmark (CONNMARK target failed)"
   ing iptables -w -F FORWARD
@@ -158,6 +158,7 @@ http {
     listen $WEB4:443 ssl;
     listen [$WEB6]:443 ssl;
     listen $WEB4:80;
+    ${NGINX_EXTRA_LISTEN:-}
     ssl_certificate $T/srv.pem;
     ssl_certificate_key $T/srv.key;
     location / { default_type text/html; return 200 "<html><title>ok</title><body>hello from \$host</body></html>\n"; }
@@ -230,7 +231,11 @@ $extra
 TOML
 }
 
-rules() { ing "$SOURCE_DIR/deploy/rules/vigie-iptables.sh" "$@"; }
+# rules up --config FILE | rules down: the rules `vigie rules iptables` generates.
+rules() {
+  local cmd=$1; shift
+  ing "$SOURCE_DIR/deploy/rules/vigie-iptables.sh" "$cmd" --vigie "$VIGIE" "$@"
+}
 
 # start_vigie CONFIG: runs `vigie run` in the gateway and waits for "ready".
 start_vigie() {

@@ -26,7 +26,7 @@ SCRAPE_WAIT_S=30
 write_config "$T/prom.toml" open inline "
 [metrics]
 listen = \"127.0.0.1:$METRICS_PORT\""
-rules up --queues 0:1 --fail open
+rules up --config "$T/prom.toml"
 start_vigie "$T/prom.toml" || exit 1
 
 mkdir -p "$T/tsdb"

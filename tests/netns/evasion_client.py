@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Clients (and one listener) of evasion_inline_test.sh: the tricks a determined
+client plays, sent through the gateway. Each client prints one word saying what
+came back, then details:
+
+  hello SRC DST PORT SNI N       a ClientHello for SNI in N send() calls
+                                 (TCP_NODELAY, a pause between them)
+  http SRC DST PORT HOST1 HOST2  one keep-alive connection: GET for HOST1 (in
+                                 HTTP_FIRST_SEGMENTS segments), read the answer,
+                                 then GET for HOST2
+  bytes SRC DST PORT             connect, send a DNS-over-TCP query (DoT stand-in)
+  listen ADDR PORT LOG           accept forever; append "accept" and "bytes N" to LOG
+
+Words: reset (connection reset / refused), response (bytes came back),
+closed (orderly close, nothing back), timeout (nothing within TIMEOUT_S).
+"""
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+import mkpcap  # noqa: E402
+
+# How long a client waits for an answer (or a reset) after its last send:
+# Vigie decides within milliseconds; the gateway is one hop away.
+TIMEOUT_S = 3.0
+# Pause between segments: long enough for each send() to leave as its own
+# segment (Nagle off), short enough for 30 segments to take under a second.
+SEGMENT_PAUSE_S = 0.02
+CONNECT_TIMEOUT_S = 3.0
+# The first (allowed) request of the keep-alive connection is sent in this
+# many segments, so the second request comes after the 10th packet of the
+# connection: past what a packet-count rule (connbytes 0:10) would queue.
+HTTP_FIRST_SEGMENTS = 12
+
+
+def connect(src, dst, port):
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.bind((src, 0))
+    s.settimeout(CONNECT_TIMEOUT_S)
+    s.connect((dst, port))
+    return s
+
+
+def wait_answer(s):
+    """reset | closed | timeout | response N first-byte-hex"""
+    s.settimeout(TIMEOUT_S)
+    try:
+        data = s.recv(65536)
+    except ConnectionResetError:
+        return "reset"
+    except socket.timeout:
+        return "timeout"
+    if not data:
+        return "closed"
+    return f"response {len(data)} {data[:1].hex()}"
+
+
+def run(fn):
+    try:
+        print(fn())
+    except (ConnectionResetError, ConnectionRefusedError, BrokenPipeError) as e:
+        print(f"reset ({e.__class__.__name__})")
+    except socket.timeout:
+        print("timeout (connect)")
+
+
+def hello(src, dst, port, sni, n):
+    record = mkpcap.client_hello(mkpcap.HelloOptions(sni=sni))
+    pieces = mkpcap.split_n(len(record), int(n))
+    s = connect(src, dst, int(port))
+    for off, ln in pieces:
+        s.send(record[off:off + ln])
+        time.sleep(SEGMENT_PAUSE_S)
+    return f"{wait_answer(s)} (hello {len(record)} bytes in {len(pieces)} sends)"
+
+
+def read_http_response(s):
+    """Reads one response with a Content-Length; returns (status line, rest)."""
+    s.settimeout(TIMEOUT_S)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionResetError("closed before the response head")
+        buf += chunk
+    head, body = buf.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    while len(body) < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head.split(b"\r\n")[0].decode(), body
+
+
+def http(src, dst, port, host1, host2):
+    s = connect(src, dst, int(port))
+    first = f"GET / HTTP/1.1\r\nHost: {host1}\r\nConnection: keep-alive\r\n\r\n".encode()
+    for off, ln in mkpcap.split_n(len(first), HTTP_FIRST_SEGMENTS):
+        s.send(first[off:off + ln])
+        time.sleep(SEGMENT_PAUSE_S)
+    try:
+        status, _ = read_http_response(s)
+    except (ConnectionResetError, socket.timeout) as e:
+        return f"first-failed ({e})"
+    s.sendall(f"GET / HTTP/1.1\r\nHost: {host2}\r\nConnection: keep-alive\r\n\r\n".encode())
+    return f"{wait_answer(s)} (first: {status})"
+
+
+def bytes_(src, dst, port):
+    s = connect(src, dst, int(port))
+    s.sendall(mkpcap.dns_tcp_frame(mkpcap.dns_query("example.org")))
+    return wait_answer(s)
+
+
+def listen(addr, port, log):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    srv = socket.socket(fam, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, int(port)))
+    srv.listen(16)
+    with open(log, "a", buffering=1) as f:
+        f.write("listening\n")
+        while True:
+            c, peer = srv.accept()
+            f.write(f"accept {peer[0]}\n")
+            c.settimeout(TIMEOUT_S)
+            try:
+                data = c.recv(65536)
+                f.write(f"bytes {len(data)} {peer[0]}\n")
+                if data:
+                    c.sendall(b"\x00\x02ok")
+            except OSError as e:
+                f.write(f"error {e.__class__.__name__} {peer[0]}\n")
+            c.close()
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "listen":
+        listen(*args)
+    elif cmd == "hello":
+        run(lambda: hello(*args))
+    elif cmd == "http":
+        run(lambda: http(*args))
+    elif cmd == "bytes":
+        run(lambda: bytes_(*args))
+    else:
+        sys.exit(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main()

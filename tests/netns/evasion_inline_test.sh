@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Inline sees what replay sees (issue 9): with the rules `vigie rules iptables`
+# generates from the config, the tricks the old fixed rules (ports 53/80/443,
+# first 10 packets) let through are blocked inline, and allowed traffic through
+# the same rules is unaffected:
+#   blocked: a ClientHello in 30 segments; TLS on port 8443; DoT (port 853);
+#            the second request of an HTTP keep-alive connection;
+#   allowed: TLS on 8443 to an allowed name; an approved app's hello in 30
+#            segments; an unmanaged source (never queued).
+#   evasion_inline_test.sh VIGIE SOURCE_DIR
+VIGIE=$1
+SOURCE_DIR=$2
+source "$(dirname "$0")/lib.sh"
+CLIENT="python3 $(dirname "$0")/evasion_client.py"
+DOT_PORT=853
+ALT_TLS_PORT=8443
+SEGMENTS=30
+
+require_env
+make_topology
+NGINX_EXTRA_LISTEN="listen $WEB4:$ALT_TLS_PORT ssl;" start_servers
+say "topology up: client $NS_C, gateway $NS_G, server $NS_S (work dir $T)"
+
+# A DoT stand-in on the resolver's address: records every connection and byte.
+: > "$T/dot.log"
+ip netns exec "$NS_S" $CLIENT listen $DNS4 $DOT_PORT "$T/dot.log" &
+PIDS+=($!)
+for i in $(seq 50); do grep -q listening "$T/dot.log" && break; sleep 0.1; done
+
+write_config "$T/ev.toml" open
+rules up --config "$T/ev.toml" || { fail "vigie-iptables.sh up with the generated rules"; finish; exit 1; }
+ing iptables -w -S VIGIE_INSPECT | grep -q -- "-m connmark --mark 0x0/0x3 -j NFQUEUE" && ! ing iptables -w -S | grep -q connbytes &&
+  pass "generated rules applied: any port while connmark 0, no packet count" || fail "rules: $(ing iptables -S)"
+start_vigie "$T/ev.toml" || exit 1
+
+# The nft form of the same rules, checked by the kernel (nft -c). Where the
+# kernel lacks the nft `queue` statement (nft_queue), the queue statements are
+# replaced by `accept` so the rest (sets, ct direction, ct mark) is still checked.
+"$VIGIE" rules nft --config "$T/ev.toml" > "$T/vigie.nft"
+if ing nft -c -f "$T/vigie.nft" 2>"$T/nft.err"; then
+  pass "nft -c -f: the generated nft ruleset is accepted"
+elif grep -q "queue" "$T/nft.err" && sed 's/queue num [0-9-]*\( bypass\)\?$/accept/' "$T/vigie.nft" > "$T/vigie-noq.nft" &&
+     ing nft -c -f "$T/vigie-noq.nft" 2>>"$T/nft.err"; then
+  pass "nft -c -f: the generated nft ruleset is accepted but for the queue statement (no nft_queue in this kernel)"
+else
+  fail "nft -c -f: $(head -c 400 "$T/nft.err")"
+fi
+
+blocked_tls=0
+# ---- (a) a ClientHello to a banned name in 30 segments ----------------------------------
+r=$(inc $CLIENT hello $C4 $WEB4 443 www.tiktok.com $SEGMENTS); blocked_tls=$((blocked_tls + 1))
+[[ $r == reset* ]] && pass "ClientHello for www.tiktok.com in $SEGMENTS segments: reset ($r)" ||
+  fail "30-segment hello to www.tiktok.com: $r"
+
+# ---- approved app, same trick: not blocked ------------------------------------------------
+r=$(inc $CLIENT hello $C4 $WEB4 443 tchap.gouv.fr $SEGMENTS)
+[[ $r == response* ]] && pass "ClientHello for tchap.gouv.fr (approved) in $SEGMENTS segments: the server answers ($r)" ||
+  fail "30-segment hello to tchap.gouv.fr: $r"
+
+# ---- (b) TLS on port 8443 -----------------------------------------------------------------
+curl_alt() {  # curl_alt SRC NAME: prints "exit=N err=..."
+  local rc=0
+  inc curl -sS -o "$T/curl.body" --max-time 4 --cacert "$T/ca.pem" --interface "$1" \
+    --resolve "$2:$ALT_TLS_PORT:$WEB4" "https://$2:$ALT_TLS_PORT/" 2>"$T/curl.err" || rc=$?
+  echo "exit=$rc err=$(head -c 200 "$T/curl.err" | tr '\n' ' ')"
+}
+r=$(curl_alt $C4 www.tiktok.com); blocked_tls=$((blocked_tls + 1))
+[[ $r != exit=0* && $r == *reset* ]] && pass "curl https://www.tiktok.com:$ALT_TLS_PORT/ is reset ($r)" ||
+  fail "curl tiktok on $ALT_TLS_PORT: $r"
+r=$(curl_alt $C4 www.wikipedia.org)
+[[ $r == exit=0* ]] && grep -q "hello from www.wikipedia.org" "$T/curl.body" &&
+  pass "curl https://www.wikipedia.org:$ALT_TLS_PORT/ (allowed) loads" || fail "curl wikipedia on $ALT_TLS_PORT: $r"
+
+# ---- (c) DoT: TCP to port 853 ----------------------------------------------------------------
+r=$(inc $CLIENT bytes $C4 $DNS4 $DOT_PORT)
+got=$(grep -c "^bytes [1-9].* $C4\$" "$T/dot.log" || true)
+[[ ($r == reset* || $r == timeout*) && $got -eq 0 ]] &&
+  pass "DoT (TCP $DNS4:$DOT_PORT) from $C4: $r, the server received nothing" ||
+  fail "DoT from managed: '$r', server got $got payloads: $(cat "$T/dot.log")"
+
+# ---- (d) HTTP keep-alive: allowed first request, banned second ---------------------------------
+r=$(inc $CLIENT http $C4 $WEB4 80 www.wikipedia.org www.tiktok.com)
+[[ $r == *"first: HTTP/1.1 200"* && ($r == reset* || $r == timeout* || $r == closed*) ]] &&
+  pass "HTTP keep-alive: first request (www.wikipedia.org) answered, second (www.tiktok.com) gets no response ($r)" ||
+  fail "HTTP keep-alive second request: $r"
+r=$(inc $CLIENT http $C4 $WEB4 80 www.wikipedia.org tchap.gouv.fr)
+[[ $r == "response "* && $r == *"first: HTTP/1.1 200"* ]] &&
+  pass "HTTP keep-alive: a second request to an approved host is answered ($r)" || fail "HTTP keep-alive allowed: $r"
+
+# ---- unmanaged source: not queued at all ---------------------------------------------------------
+r=$(curl_alt $C4U www.tiktok.com)
+[[ $r == exit=0* ]] && pass "curl https://www.tiktok.com:$ALT_TLS_PORT/ from the unmanaged $C4U loads" ||
+  fail "unmanaged curl on $ALT_TLS_PORT: $r"
+r=$(inc $CLIENT hello $C4U $WEB4 443 www.tiktok.com $SEGMENTS)
+[[ $r == response* ]] && pass "30-segment hello for www.tiktok.com from the unmanaged $C4U: answered" ||
+  fail "unmanaged 30-segment hello: $r"
+r=$(inc $CLIENT bytes $C4U $DNS4 $DOT_PORT)
+[[ $r == response* ]] && grep -q "^bytes [1-9].* $C4U\$" "$T/dot.log" &&
+  pass "TCP $DOT_PORT from the unmanaged $C4U reaches the server (the listener works)" || fail "unmanaged 853: $r"
+ct=$(ing conntrack -L -s $C4U 2>/dev/null)
+n_unm=$(echo "$ct" | grep -c "src=$C4U" || true)
+n_marked=$(echo "$ct" | grep -c "mark=[12]" || true)
+[ "$n_unm" -ge 3 ] && [ "$n_marked" -eq 0 ] &&
+  pass "conntrack: $n_unm connections of $C4U, none marked by Vigie" || fail "conntrack for $C4U: $n_unm, marked $n_marked"
+# Decided connections of the managed client carry Vigie's marks: (a), (b) and
+# (d). The DoT SYN (c) is dropped before conntrack confirms its entry.
+n_block=$(ing conntrack -L -s $C4 2>/dev/null | grep -c "mark=2" || true)
+[ "$n_block" -eq 3 ] && pass "conntrack: $n_block connections of $C4 blocked in the kernel (connmark 0x2)" ||
+  fail "conntrack: $n_block blocked connections of $C4"
+
+stop_vigie; rc=$?
+[ $rc -eq 0 ] && pass "vigie run: clean exit" || fail "vigie exit $rc: $(tail -3 "$T/vigie.err")"
+
+# ---- Vigie's counters and decision log ----------------------------------------------------------
+while read -r line; do
+  echo "$line"
+  case $line in PASS*) PASS=$((PASS + 1)) ;; FAIL*) FAIL=$((FAIL + 1)) ;; esac
+done < <(python3 - "$T/decisions.jsonl" "$T/summary.json" "$C4" "$C4U" "$blocked_tls" <<'PY'
+import json, sys
+log, summary, c4, c4u, ntls = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+ev = [json.loads(l) for l in open(log, encoding="utf-8")]
+def out(cond, msg):
+    print(("PASS " if cond else "FAIL ") + msg)
+def find(**kw):
+    return [e for e in ev if all(e.get(k) == v for k, v in kw.items())]
+tls = find(action="block", proto="tls", domain="www.tiktok.com", src_ip=c4)
+out(len(tls) == ntls and {e["dest_port"] for e in tls} == {443, 8443},
+    f"log: TLS blocks of www.tiktok.com on ports 443 and 8443 ({[e['dest_port'] for e in tls]})")
+dot = find(action="block", reason="port", dest_port=853, src_ip=c4)
+out(len(dot) == 1, f"log: one DoT block, reason port, dest_port 853 ({len(dot)})")
+http = find(action="block", proto="http", domain="www.tiktok.com", src_ip=c4)
+out(len(http) == 1 and http[0]["dest_port"] == 80, f"log: the keep-alive second request blocked, proto http ({len(http)})")
+tchap = [e for e in find(domain="tchap.gouv.fr", src_ip=c4) if e["action"] == "allow"]
+out(len(tchap) >= 2 and all(e["reason"] == "allowlist" for e in tchap),
+    f"log: tchap.gouv.fr allowed by the allow-list over TLS and HTTP ({sorted({e['proto'] for e in tchap})})")
+out(not find(src_ip=c4u), "log: nothing from the unmanaged source")
+s = json.load(open(summary, encoding="utf-8"))
+c = s["counters"]
+out(c.get("packets_unmanaged", 0) == 0,
+    f"counters: packets_unmanaged {c.get('packets_unmanaged')} (neither the unmanaged source nor replies are queued)")
+PY
+)
+
+rules down
+ing iptables -w -S | grep -q VIGIE && fail "rules down left chains" || pass "vigie-iptables.sh down removes the chains"
+finish
