@@ -45,7 +45,7 @@ wait_metric() {  # wait_metric APP ACTION MIN: until the value reaches MIN (work
   echo "$v"
 }
 
-rules up --queues 0:1 --fail open
+rules up --config "$T/a.toml"
 start_vigie "$T/a.toml" || exit 1
 for i in 1 2 3; do
   o=$(dig_c $C4 $DNS4 www.tiktok.com A)
