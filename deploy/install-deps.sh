@@ -19,6 +19,11 @@ PKGS=(
   dpkg-dev man-db groff-base systemd logrotate
   # deploy/build-matrix.sh and the libFuzzer targets
   clang
+  # vigie report: JSON lines (nlohmann-json) and gzip logs (zlib)
+  nlohmann-json3-dev zlib1g-dev
+  # tests: Community ID against tshark; real Prometheus and rsyslog servers;
+  # the Ansible playbook's syntax check
+  tshark prometheus rsyslog ansible-core
 )
 
 missing=()
