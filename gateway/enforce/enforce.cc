@@ -167,7 +167,7 @@ std::vector<uint8_t> BuildBlockedDnsAnswer(absl::Span<const uint8_t> query, std:
     ldns_rr_set_type(qrr, static_cast<ldns_rr_type>(q.qtype));
     ldns_rr_set_class(qrr, static_cast<ldns_rr_class>(q.qclass));
     ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, qrr);
-    if (!opts.sinkhole) continue;
+    if (!opts.sinkhole || opts.nodata) continue;
     const IpAddress* addr = nullptr;
     ldns_rr_type type = LDNS_RR_TYPE_A;
     ldns_rdf_type rdf_type = LDNS_RDF_TYPE_A;
@@ -189,7 +189,7 @@ std::vector<uint8_t> BuildBlockedDnsAnswer(absl::Span<const uint8_t> query, std:
   }
   std::vector<uint8_t> out;
   if (ok) {
-    ldns_pkt_set_rcode(pkt, opts.sinkhole ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN);
+    ldns_pkt_set_rcode(pkt, opts.sinkhole || opts.nodata ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN);
     ldns_pkt_set_aa(pkt, false);
     (void)any_answer;
     if (edns) {
@@ -267,6 +267,7 @@ void Enforcer::OnBlocked(int linktype, absl::Span<const uint8_t> frame, const Pa
 
   if (v.proto == Proto::kDns) {
     DnsBlockOptions opts = DnsBlockOptionsFrom(policy.config());
+    opts.nodata = v.reason == Reason::kSvcb;
     if (pkt.l4_proto == kProtoUdp) {
       std::vector<uint8_t> answer = BuildBlockedDnsAnswer(pkt.payload, app, opts);
       if (answer.empty()) {

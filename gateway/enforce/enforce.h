@@ -58,6 +58,9 @@ inline constexpr uint8_t kForgedTtl = 64;
 
 struct DnsBlockOptions {
   bool sinkhole = false;     // false: NXDOMAIN
+  // NOERROR with no answer (NODATA, RFC 2308 §2.2): [dns] svcb = "nodata"
+  // answers an HTTPS/SVCB query so, never NXDOMAIN (the name exists).
+  bool nodata = false;
   IpAddress sinkhole_v4, sinkhole_v6;
 };
 DnsBlockOptions DnsBlockOptionsFrom(const Config& c);

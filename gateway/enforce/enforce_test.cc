@@ -57,6 +57,22 @@ std::string EdeOf(ldns_pkt* p, uint16_t* info_code) {
   return "<none>";
 }
 
+TEST(BlockedDnsAnswer, SvcbNodataIsNoerrorWithoutAnswerNeverNxdomain) {
+  // [dns] svcb = "nodata": the HTTPS/SVCB query gets NODATA (the name exists;
+  // only its ECH configuration is withheld), even with a sinkhole configured.
+  Bytes q = Query("www.example.org", 65, true);
+  DnsBlockOptions o;
+  o.sinkhole = true;
+  o.nodata = true;
+  Bytes a = BuildBlockedDnsAnswer(q, "", o);
+  ASSERT_FALSE(a.empty());
+  ldns_pkt* p = nullptr;
+  ASSERT_EQ(ldns_wire2pkt(&p, a.data(), a.size()), LDNS_STATUS_OK);
+  EXPECT_EQ(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ldns_pkt_ancount(p), 0);
+  ldns_pkt_free(p);
+}
+
 TEST(BlockedDnsAnswer, NxdomainCarriesEdeBlockedNamingTheApp) {
   Bytes q = Query("www.TikTok.com", 1, true);
   Bytes a = BuildBlockedDnsAnswer(q, "tiktok", DnsBlockOptions{});

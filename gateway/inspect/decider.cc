@@ -196,6 +196,7 @@ void Decider::Record(const Decision& d, bool write) {
     current_.decided = true;
     current_.action = d.verdict.action;
     current_.proto = d.proto;
+    current_.reason = d.verdict.reason;
     current_.has_app = static_cast<bool>(d.verdict.match);
     current_.app = d.verdict.match.app;
   }

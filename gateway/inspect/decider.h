@@ -35,6 +35,7 @@ struct PacketVerdict {
   // What the strongest decision on this packet was about, for enforcement
   // (a DNS answer naming the app, or a TCP reset).
   Proto proto = Proto::kDns;
+  Reason reason = Reason::kNoMatch;
   bool has_app = false;
   AppId app = 0;
 };

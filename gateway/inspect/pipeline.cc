@@ -51,6 +51,7 @@ PacketVerdict Pipeline::Process(int linktype, absl::Span<const uint8_t> frame, u
   PacketVerdict v = ProcessFrame(linktype, frame, ts_us, frame_no);
   const PacketVerdict& strongest = decider_.current();
   v.proto = strongest.proto;
+  v.reason = strongest.reason;
   v.has_app = strongest.has_app;
   v.app = strongest.app;
   return v;
