@@ -11,13 +11,7 @@ void HttpInspector::OnStream(absl::Span<const uint8_t> data, bool in_place, cons
   Flow* flow = cx.flow;
   FlowTable& flows = *env_.flows;
   Counters& counters = *env_.counters;
-  auto finish = [&] {
-    flow->state = FlowState::kDecided;
-    flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
-    v->action = static_cast<Action>(flow->action);
-    v->flow_final = true;
-    flows.Release(flow);
-  };
+  auto finish = [&] { FinishFlow(env_, flow, v); };
   // Walks the stream: body bytes of the last request, then the next head.
   for (;;) {
     size_t used = 0;
@@ -126,11 +120,7 @@ void HttpInspector::OnStream(absl::Span<const uint8_t> data, bool in_place, cons
 void HttpInspector::GiveUpAfter(const PacketContext& cx, std::string_view why, PacketVerdict* v) {
   Flow* flow = cx.flow;
   env_.decider->Uninspected(Proto::kHttp, why, cx, v);
-  flow->state = FlowState::kDecided;
-  flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
-  v->action = static_cast<Action>(flow->action);
-  v->flow_final = true;
-  env_.flows->Release(flow);
+  FinishFlow(env_, flow, v);
 }
 
 }  // namespace vigie

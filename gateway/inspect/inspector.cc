@@ -16,6 +16,10 @@ std::string_view GiveUpReason(const Flow& flow) {
 void GiveUp(const InspectEnv& env, Proto proto, const PacketContext& cx, PacketVerdict* v) {
   Flow* flow = cx.flow;
   env.decider->Uninspected(proto, GiveUpReason(*flow), cx, v);
+  FinishFlow(env, flow, v);
+}
+
+void FinishFlow(const InspectEnv& env, Flow* flow, PacketVerdict* v) {
   flow->state = FlowState::kDecided;
   flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
   v->action = static_cast<Action>(flow->action);

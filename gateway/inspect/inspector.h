@@ -33,6 +33,10 @@ struct InspectEnv {
 // decision, the flow decided with it and its buffer released.
 void GiveUp(const InspectEnv& env, Proto proto, const PacketContext& cx, PacketVerdict* v);
 
+// The flow is decided: its strongest action so far is the packet's verdict,
+// nothing more is inspected, its buffers go back.
+void FinishFlow(const InspectEnv& env, Flow* flow, PacketVerdict* v);
+
 // Why a flow's stream could not be held or finished, for GiveUp.
 std::string_view GiveUpReason(const Flow& flow);
 

@@ -38,13 +38,7 @@ void TlsInspector::OnStream(absl::Span<const uint8_t> data, bool in_place, const
   Flow* flow = cx.flow;
   FlowTable& flows = *env_.flows;
   Counters& counters = *env_.counters;
-  auto finish = [&] {
-    flow->state = FlowState::kDecided;
-    flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
-    v->action = static_cast<Action>(flow->action);
-    v->flow_final = true;
-    flows.Release(flow);
-  };
+  auto finish = [&] { FinishFlow(env_, flow, v); };
   // Records are consumed as they complete (the stream buffer holds one
   // record at most); a hello spread over records is joined into the flow's
   // aux buffer, or first into the worker's scratch and moved there if it is
