@@ -5,6 +5,21 @@
 #include "lists/domain.h"
 
 namespace vigie {
+namespace {
+
+// Digits and dots only (IPv4), or a colon (IPv6; HTTP's brackets are already
+// removed by the parser): worth parsing as an address. Names never pay the
+// parse (its error status allocates).
+bool LooksLikeIpLiteral(std::string_view s) {
+  if (s.empty() || s.size() > 45) return false;
+  if (s.find(':') != std::string_view::npos) return true;
+  for (char c : s) {
+    if (c != '.' && (c < '0' || c > '9')) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Decision Decider::NewDecision(const PacketContext& cx, Proto proto, Endpoints e) const {
   Decision d;
@@ -120,9 +135,19 @@ Action Decider::Decide(Decision* d) {
   // A TLS handshake without server_name has no name to match: it is allowed
   // and logged as no-match (a policy for nameless handshakes is separate).
   bool named = d->proto == Proto::kDns || d->has_sni;
+  IpAddress literal;
+  if (named && d->proto == Proto::kHttp && LooksLikeIpLiteral(d->domain_raw)) {
+    // An HTTP Host that is an address (Netflix's Open Connect caches are
+    // reached so): the ip: rules decide, as for a nameless flow.
+    if (auto ip = IpAddress::Parse(d->domain_raw); ip.ok()) literal = *ip;
+  }
   DomainBuf norm;
   DomainError err = named ? NormalizeDomain(d->domain_raw, &norm) : DomainError::kEmpty;
-  if (err == DomainError::kOk) {
+  if (literal.family != 0) {
+    d->domain = d->domain_raw;
+    d->verdict = pol.DecideIp(d->src, literal, d->ts_us);
+    if (!d->verdict.match) d->verdict.reason = pol.IsManaged(d->src) ? Reason::kNoMatch : Reason::kUnmanaged;
+  } else if (err == DomainError::kOk) {
     d->domain = norm.view();
     d->verdict = pol.Decide(d->src, d->domain, d->ts_us);
   } else if (!named) {

@@ -273,5 +273,27 @@ TEST_F(QuotaTest, HalfSentHellosOfOneDeviceDoNotStarveAnother) {
   EXPECT_GE(pipe_->counters().Get(Counter::k_flow_quota_hit), 1u);
 }
 
+TEST(HttpHostLiteralTest, AnAddressAsHostIsDecidedByTheIpRules) {
+  // Netflix's Open Connect caches answer requests whose Host is an address in
+  // Netflix's published ranges: such a Host is matched against ip: entries.
+  fs::path dir = fs::temp_directory_path() / ("vigie_hostlit_" + std::to_string(::getpid()));
+  auto lists = testing::PipelineTestLists();
+  lists["tiktok"] += "ip:45.57.0.0/17\n";
+  auto p = testing::WritePolicy(dir, testing::kPipelineTestConfig, lists);
+  ASSERT_TRUE(p.ok()) << p.status();
+  CaptureSink sink;
+  Pipeline pipe(*p, &sink, PipelineOptions());
+  Endpoint c = Ep("10.0.0.5", 51000), web = Ep("198.51.100.7", 80);
+  std::string req = "GET /range/0-100 HTTP/1.1\r\nHost: 45.57.10.20\r\n\r\n";
+  uint64_t ts = 1748736000ull * 1'000'000;
+  pipe.Process(kEthernet, TcpFrame(c, web, 100, 0, kTcpSyn, {}), ts, 1);
+  PacketVerdict v = pipe.Process(kEthernet, TcpFrame(c, web, 101, 1, kTcpAck, Bytes(req.begin(), req.end())), ts, 2);
+  EXPECT_EQ(v.action, Action::kBlock);
+  ASSERT_EQ(sink.got.size(), 1u);
+  EXPECT_EQ(sink.got[0].reason, Reason::kIp);
+  EXPECT_EQ(sink.got[0].domain, "45.57.10.20");
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vigie
