@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "gateway/base/absl_compat.h"
 #include "gateway/base/clock.h"
+#include "gateway/cli/privileges.h"
 #include "gateway/policy/lint.h"
 #include "lists/shared_parents.h"
 
@@ -49,6 +50,11 @@ int CheckConfigCommand(const Args& args) {
     return 2;
   }
   const Policy& pol = **policy;
+  // Files writable by others than root and the gateway user: what `vigie run` refuses.
+  if (absl::Status t = CheckTrustedFiles(pol.config()); !t.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(t.message()).c_str());
+    return 2;
+  }
   auto lists = ReloadLists(pol);
   if (!lists.ok()) {
     std::fprintf(stderr, "%s\n", std::string(lists.status().message()).c_str());

@@ -30,6 +30,8 @@ int LookupCommand(const Args& args);
 int ListsCommand(const Args& args);  // args[0] is the lists subcommand
 int CheckConfigCommand(const Args& args);
 int RunCommand(const Args& args);
+// `logs reopen`: args[0] is the logs subcommand.
+int LogsCommand(const Args& args);
 int ExplainCommand(const Args& args);  // exit 0 passes, 1 blocked, 2 error
 int RulesCommand(const Args& args);  // args[0] is iptables or nft
 

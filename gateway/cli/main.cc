@@ -33,8 +33,12 @@ const char* const kUsage =
     "      summarise decision logs (Vigie or EVE lines, gzip too): blocks per app, top devices and names,\n"
     "      exception use, decisions per hour; --html writes one self-contained page with charts\n"
     "  run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n"
-    "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap);\n"
-    "      SIGHUP reloads the policy, SIGTERM drains, flushes the log and exits\n"
+    "      [--pid-file FILE]\n"
+    "      the live gateway: [gateway] mode inline (NFQUEUE) or monitor (libpcap); drops to [gateway] user;\n"
+    "      SIGHUP reopens the log and reloads the policy, SIGUSR1 reopens the log only,\n"
+    "      SIGTERM drains, flushes the log and exits\n"
+    "  logs reopen (--pid PID | --pid-file FILE)\n"
+    "      make a running `vigie run` reopen its decision log (SIGUSR1; logrotate's postrotate)\n"
     "  rules iptables|nft [--config FILE] [--family ipv4|ipv6]\n"
     "      the kernel rules that queue traffic to `run` (iptables-restore or nft -f input), from the config\n"
     "\n"
@@ -73,6 +77,7 @@ int main(int argc, char** argv) {
   if (cmd == "check" || cmd == "check-config") return vigie::CheckConfigCommand(args);
   if (cmd == "run") return vigie::RunCommand(args);
   if (cmd == "rules") return vigie::RulesCommand(args);
+  if (cmd == "logs") return vigie::LogsCommand(args);
   if (cmd == "report") return vigie::report::RunReportCommand(argc - 1, argv + 1);
   if (cmd == "explain") return vigie::ExplainCommand(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {

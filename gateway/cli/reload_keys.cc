@@ -13,6 +13,7 @@ std::vector<std::string> UnappliedReloadKeys(const Config& a, const Config& b) {
   key(a.enforce != b.enforce, "[gateway] enforce");
   key(a.fail != b.fail, "[gateway] fail");
   key(a.queue_length != b.queue_length, "[gateway] queue_length");
+  key(a.user != b.user, "[gateway] user");
   key(a.log_path != b.log_path, "[log] path");
   key(a.log_mode != b.log_mode, "[log] mode");
   key(a.syslog != b.syslog, "[log] syslog");

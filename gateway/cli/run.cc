@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gateway/base/absl_compat.h"
+#include "gateway/cli/privileges.h"
 #include "gateway/cli/reload_keys.h"
 #include "gateway/policy/config.h"
 #include "gateway/output/log_queue.h"
@@ -29,7 +31,8 @@ namespace vigie {
 namespace {
 
 constexpr const char* kRunUsage =
-    "usage: vigie run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n";
+    "usage: vigie run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n"
+    "       [--pid-file FILE]\n";
 
 
 
@@ -37,14 +40,15 @@ constexpr const char* kRunUsage =
 
 int RunCommand(const std::vector<std::string>& args) {
   po::options_description desc("run options");
-  std::string config_path, log_path, summary_json, log_format;
+  std::string config_path, log_path, summary_json, log_format, pid_file;
   uint32_t queue_maxlen = 0;  // 0: [gateway] queue_length
   desc.add_options()("config", po::value(&config_path), "config file")(
       "log", po::value(&log_path), "decision log: a file, or - for standard output (default: the config's)")(
       "log-format", po::value(&log_format), "vigie or eve (Suricata EVE JSON; default: [log] format)")(
       "queue-maxlen", po::value(&queue_maxlen),
       "inline: packets each NFQUEUE holds before the fail policy applies (default: [gateway] queue_length)")(
-      "summary-json", po::value(&summary_json), "on exit, write the summary figures as JSON to this file");
+      "summary-json", po::value(&summary_json), "on exit, write the summary figures as JSON to this file")(
+      "pid-file", po::value(&pid_file), "write the process id here (for `vigie logs reopen --pid-file`)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -60,6 +64,10 @@ int RunCommand(const std::vector<std::string>& args) {
   if (cfg.mode != "inline" && cfg.mode != "monitor") {
     return Fail(absl::StrCat(cfg.path, ": [gateway] mode must be inline or monitor, not '", cfg.mode, "'"));
   }
+  if (absl::Status t = CheckTrustedFiles(cfg); !t.ok()) return Fail(std::string(SV(t.message())));
+  // A closed standard output or syslog pipe must not kill the gateway: the
+  // write fails (EPIPE) and the lines count as dropped (log_queue.h).
+  signal(SIGPIPE, SIG_IGN);
 
   // Signals are taken synchronously by this thread; workers never see them.
   sigset_t sigs;
@@ -67,6 +75,7 @@ int RunCommand(const std::vector<std::string>& args) {
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGHUP);
+  sigaddset(&sigs, SIGUSR1);  // reopen the decision log only (vigie logs reopen)
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   PipelineOptions popts;
@@ -107,6 +116,20 @@ int RunCommand(const std::vector<std::string>& args) {
     auto s = MonitorSource::Open(o, &holder, log->get());
     if (!s.ok()) return Fail(std::string(SV(s.status().message())));
     mon = *std::move(s);
+  }
+  if (!pid_file.empty()) {
+    std::ofstream p(pid_file, std::ios::trunc);
+    p << getpid() << "\n";
+    if (!p) return Fail(absl::StrCat(pid_file, ": cannot write the pid file"));
+  }
+  // Everything privileged is open: drop to [gateway] user before any thread
+  // starts (capabilities and no_new_privs are per thread). The metrics
+  // listener binds after this, as the user: a port below 1024 would need
+  // CAP_NET_BIND_SERVICE, which is not kept.
+  {
+    auto dropped = DropPrivileges(cfg);
+    if (!dropped.ok()) return Fail(std::string(SV(dropped.status().message())));
+    std::fprintf(stderr, "vigie: %s\n", dropped->c_str());
   }
   std::unique_ptr<MetricsServer> metrics;
   if (!cfg.metrics_listen.empty()) {
@@ -150,8 +173,18 @@ int RunCommand(const std::vector<std::string>& args) {
   for (;;) {
     int sig = 0;
     if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGUSR1 || sig == SIGHUP) {
+      (*log)->RequestReopen();  // done by the writer thread
+      if (sig == SIGUSR1) {
+        std::fprintf(stderr, "vigie: reopening the decision log\n");
+        std::fflush(stderr);
+        continue;
+      }
+    }
     if (sig == SIGHUP) {
       auto fresh = LoadPolicy(config_path);
+      absl::Status trusted = fresh.ok() ? CheckTrustedFiles((*fresh)->config()) : absl::OkStatus();
+      if (fresh.ok() && !trusted.ok()) fresh = trusted;
       if (!fresh.ok()) {
         std::fprintf(stderr, "vigie: reload of %s failed, keeping the current policy: %s\n", config_path.c_str(),
                      std::string(SV(fresh.status().message())).c_str());

@@ -2,6 +2,9 @@
 
 #include "gateway/output/decision_json.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -74,6 +77,13 @@ class LogQueue::Ring : public DecisionSink {
   alignas(64) std::atomic<uint64_t> dropped_{0};
 };
 
+namespace {
+// Append, create, close on exec. 0640: the decision log names devices and
+// sites; the group (adm on a packaged install) reads it, others do not.
+constexpr int kLogOpenFlags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC;
+constexpr mode_t kLogFileMode = 0640;
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<LogQueue>> LogQueue::Open(const std::string& path, size_t producers,
                                                          size_t lines_per_producer) {
   return Open(path, producers, LogOptions(), lines_per_producer);
@@ -81,28 +91,62 @@ absl::StatusOr<std::unique_ptr<LogQueue>> LogQueue::Open(const std::string& path
 
 absl::StatusOr<std::unique_ptr<LogQueue>> LogQueue::Open(const std::string& path, size_t producers,
                                                          const LogOptions& opts, size_t lines_per_producer) {
-  FILE* f = stdout;
-  bool owned = false;
+  int fd = STDOUT_FILENO;
+  std::string owned_path;
   if (path != "-") {
-    f = std::fopen(path.c_str(), "ae");
-    if (f == nullptr) return absl::InvalidArgumentError(absl::StrCat(path, ": ", std::strerror(errno)));
-    owned = true;
+    fd = ::open(path.c_str(), kLogOpenFlags, kLogFileMode);
+    if (fd < 0) return absl::InvalidArgumentError(absl::StrCat(path, ": ", std::strerror(errno)));
+    owned_path = path;
   }
-  std::unique_ptr<LogQueue> q(new LogQueue(f, owned, opts));
+  std::unique_ptr<LogQueue> q(new LogQueue(fd, std::move(owned_path), opts));
   for (size_t i = 0; i < producers; ++i) q->producers_.push_back(std::make_unique<Ring>(lines_per_producer, opts));
   return q;
 }
 
-LogQueue::LogQueue(FILE* f, bool owned, const LogOptions& opts) : f_(f), owned_(owned), opts_(opts) {
+LogQueue::LogQueue(int fd, std::string path, const LogOptions& opts) : fd_(fd), path_(std::move(path)), opts_(opts) {
+  batch_.reserve(2 * kLogBatchBytes);
+  batch_ends_.reserve(kLogBatchBytes / 64);  // lines are longer than 64 bytes
   if (opts.dedup_seconds > 0) {
     dedup_ = std::make_unique<DedupTable>(opts.format, uint64_t{opts.dedup_seconds} * 1'000'000);
   }
 }
 
 void LogQueue::WriteLine(std::string_view line, Action action) {
-  std::fwrite(line.data(), 1, line.size(), f_);
+  batch_.append(line);
+  batch_ends_.push_back(batch_.size());
   if (syslog_) syslog_->Send(action, line.substr(0, line.size() - 1));
-  ++drained_;
+  if (batch_.size() >= kLogBatchBytes) Flush();
+}
+
+void LogQueue::Flush() {
+  size_t done = 0;
+  while (done < batch_.size()) {
+    ssize_t w = ::write(fd_, batch_.data() + done, batch_.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;  // ENOSPC, EPIPE, EIO...: the rest is lost
+    done += static_cast<size_t>(w);
+  }
+  uint64_t ok = 0;
+  while (ok < batch_ends_.size() && batch_ends_[ok] <= done) ++ok;
+  written_.fetch_add(ok, std::memory_order_relaxed);
+  write_dropped_.fetch_add(batch_ends_.size() - ok, std::memory_order_relaxed);
+  batch_.clear();
+  batch_ends_.clear();
+}
+
+void LogQueue::MaybeReopen() {
+  if (!reopen_.exchange(false, std::memory_order_acq_rel)) return;
+  Flush();  // what came before the signal goes to the old file
+  if (path_.empty()) return;  // standard output
+  int fd = ::open(path_.c_str(), kLogOpenFlags, kLogFileMode);
+  if (fd < 0) {
+    std::fprintf(stderr, "vigie: cannot reopen the decision log %s, still writing the old file: %s\n", path_.c_str(),
+                 std::strerror(errno));
+    return;
+  }
+  ::close(fd_);
+  fd_ = fd;
+  reopens_.fetch_add(1, std::memory_order_relaxed);
 }
 
 namespace {
@@ -117,7 +161,7 @@ DecisionSink* LogQueue::producer(size_t i) { return producers_[i].get(); }
 
 LogQueue::~LogQueue() {
   Stop();
-  if (owned_) std::fclose(f_);
+  if (!path_.empty()) ::close(fd_);
 }
 
 void LogQueue::Start() {
@@ -127,14 +171,11 @@ void LogQueue::Start() {
 }
 
 size_t LogQueue::DrainOnce() {
-  drained_ = 0;
+  MaybeReopen();
   size_t n = 0;
   for (auto& r : producers_) n += r->Drain(this);
   if (dedup_) dedup_->Expire(WallClockUs(), this);  // also when idle: windows end on time
-  if (drained_) {
-    std::fflush(f_);
-    written_.fetch_add(drained_, std::memory_order_relaxed);
-  }
+  Flush();
   return n;
 }
 
@@ -153,19 +194,15 @@ void LogQueue::Stop() {
     writer_.join();
   }
   DrainOnce();
-  if (dedup_) {
-    drained_ = 0;
-    dedup_->CloseAll(this);
-    written_.fetch_add(drained_, std::memory_order_relaxed);
-  }
-  std::fflush(f_);
+  if (dedup_) dedup_->CloseAll(this);
+  Flush();
   if (syslog_) syslog_->Close();
 }
 
 uint64_t LogQueue::dropped() const {
   uint64_t n = 0;
   for (const auto& r : producers_) n += r->dropped();
-  return n;
+  return n + write_dropped_.load(std::memory_order_relaxed);
 }
 
 }  // namespace vigie

@@ -12,10 +12,24 @@
 // the lines of every worker, so the windows are per device and name across
 // workers; windows close by decision time and by the wall clock while idle.
 //
+// Output: the writer batches lines in its own buffer and write(2)s them; a
+// line counts as written only once write(2) took all its bytes. A failed or
+// short write (full disk: ENOSPC; a closed pipe: EPIPE, with SIGPIPE ignored
+// by the caller) counts every line not taken as dropped, never as written, so
+// written() + dropped() is every line handed to the queue.
+//
+// Rotation: RequestReopen() (any thread, async-signal-safe: one atomic store)
+// makes the writer thread close the file and open the same path again, at the
+// next drain (within kLogWriterIdleMicros), so `mv` + SIGHUP rotates without
+// copytruncate. Lines written before the reopen are in the old file, every
+// later one in the new file. If the path cannot be opened, the writer keeps
+// the old file and says why on standard error. Standard output ("-") is not
+// reopened.
+//
 // Lifetime: create, take one producer() per worker, Start(); Stop() drains
 // every ring, flushes and joins the writer (call it after the workers have
 // stopped). Thread safety: producer(i) is used by worker i only; the counters
-// may be read from any thread.
+// and RequestReopen() may be used from any thread.
 #ifndef VIGIE_GATEWAY_OUTPUT_LOG_QUEUE_H_
 #define VIGIE_GATEWAY_OUTPUT_LOG_QUEUE_H_
 
@@ -39,6 +53,9 @@ namespace vigie {
 inline constexpr size_t kDefaultLogQueueLines = 8192;
 // How long the writer sleeps when every ring is empty.
 inline constexpr int kLogWriterIdleMicros = 2000;
+// The writer's batch: written out when it holds this much (and at the end of
+// each drain), so one write(2) carries many lines without delaying them.
+inline constexpr size_t kLogBatchBytes = 64 * 1024;
 
 class LogQueue : private LineOutput {
  public:
@@ -57,31 +74,44 @@ class LogQueue : private LineOutput {
   void Start();
   // Drains every ring, flushes and joins the writer. Idempotent.
   void Stop();
+  // Asks the writer thread to reopen the log path (see above).
+  void RequestReopen() { reopen_.store(true, std::memory_order_release); }
+  // Reopens done so far (tests, the run loop's messages).
+  uint64_t reopens() const { return reopens_.load(std::memory_order_relaxed); }
 
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  // Lines lost: full rings plus lines a write(2) failed to take.
   uint64_t dropped() const;
+  uint64_t write_errors() const { return write_dropped_.load(std::memory_order_relaxed); }
   // Dedup figures (0 when off); read after Stop().
   uint64_t dedup_suppressed() const { return dedup_ ? dedup_->suppressed() : 0; }
   uint64_t dedup_overflow() const { return dedup_ ? dedup_->overflow() : 0; }
 
  private:
   class Ring;
-  LogQueue(FILE* f, bool owned, const LogOptions& opts);
+  LogQueue(int fd, std::string path, const LogOptions& opts);
   void WriteLine(std::string_view line, Action action) override;
+  // Writes the batch out; counts its lines written or dropped.
+  void Flush();
+  void MaybeReopen();
   void WriterLoop();
   // Writes what the rings hold; returns the number of lines written.
   size_t DrainOnce();
 
-  FILE* f_;
-  bool owned_;
+  int fd_;
+  std::string path_;  // "" for standard output
+  std::string batch_;  // writer thread only
+  std::vector<size_t> batch_ends_;  // end offset of each line in batch_
   std::vector<std::unique_ptr<Ring>> producers_;
   std::unique_ptr<SyslogSink> syslog_;
   LogOptions opts_;
   std::unique_ptr<DedupTable> dedup_;  // writer thread only
-  size_t drained_ = 0;  // lines written by the current DrainOnce
   std::thread writer_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> written_{0};
+  std::atomic<uint64_t> write_dropped_{0};
+  std::atomic<bool> reopen_{false};
+  std::atomic<uint64_t> reopens_{0};
 };
 
 }  // namespace vigie

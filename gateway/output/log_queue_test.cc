@@ -1,5 +1,6 @@
 #include "gateway/output/log_queue.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -119,6 +120,68 @@ TEST_F(LogQueueTest, DedupAcrossWorkersInEve) {
 TEST(LogQueueOpen, UnwritablePathFails) {
   auto q = LogQueue::Open("/nonexistent-dir/x.jsonl", 1);
   EXPECT_FALSE(q.ok());
+}
+
+// /dev/full takes no byte (ENOSPC): every line is dropped, none written.
+TEST_F(LogQueueTest, WriteErrorsOnAFullDiskAreDroppedNotWritten) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  auto q = LogQueue::Open("/dev/full", 1, 1000);
+  ASSERT_TRUE(q.ok()) << q.status();
+  (*q)->Start();
+  Decision d = D();
+  for (int i = 0; i < 300; ++i) (*q)->producer(0)->Write(d, *policy_);
+  (*q)->Stop();
+  EXPECT_EQ((*q)->written(), 0u);
+  EXPECT_EQ((*q)->dropped(), 300u);
+  EXPECT_EQ((*q)->write_errors(), 300u);
+}
+
+// A pipe whose reader went away: EPIPE (SIGPIPE ignored, as `vigie run` does).
+TEST_F(LogQueueTest, WritesToAClosedPipeAreDroppedNotWritten) {
+  struct sigaction old {};
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ign, &old);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  auto q = LogQueue::Open("/dev/fd/" + std::to_string(p[1]), 1, 1000);
+  ASSERT_TRUE(q.ok()) << q.status();
+  close(p[1]);  // the queue holds its own descriptor
+  // Some lines go through while the reader is there.
+  Decision d = D();
+  for (int i = 0; i < 10; ++i) (*q)->producer(0)->Write(d, *policy_);
+  (*q)->Start();
+  for (int i = 0; i < 200 && (*q)->written() < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ((*q)->written(), 10u);
+  close(p[0]);
+  for (int i = 0; i < 50; ++i) (*q)->producer(0)->Write(d, *policy_);
+  (*q)->Stop();
+  EXPECT_EQ((*q)->written(), 10u);
+  EXPECT_EQ((*q)->dropped(), 50u);
+  sigaction(SIGPIPE, &old, nullptr);
+}
+
+// mv + RequestReopen: older lines stay in the moved file, newer ones go to
+// a new file at the path; none lost.
+TEST_F(LogQueueTest, ReopenAfterMoveWritesANewFileAtThePath) {
+  fs::path out = dir_ / "rot.jsonl";
+  fs::path moved = dir_ / "rot.jsonl.1";
+  auto q = LogQueue::Open(out.string(), 1, 1000);
+  ASSERT_TRUE(q.ok()) << q.status();
+  (*q)->Start();
+  Decision d = D();
+  for (int i = 0; i < 7; ++i) (*q)->producer(0)->Write(d, *policy_);
+  for (int i = 0; i < 200 && (*q)->written() < 7; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  fs::rename(out, moved);
+  (*q)->RequestReopen();
+  for (int i = 0; i < 200 && (*q)->reopens() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ((*q)->reopens(), 1u);
+  for (int i = 0; i < 5; ++i) (*q)->producer(0)->Write(d, *policy_);
+  (*q)->Stop();
+  EXPECT_EQ(Lines(moved), 7u);
+  EXPECT_EQ(Lines(out), 5u);
+  EXPECT_EQ((*q)->written(), 12u);
+  EXPECT_EQ((*q)->dropped(), 0u);
 }
 
 }  // namespace

@@ -155,7 +155,11 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
   if (const toml::node* n = root.get("gateway")) {
     const toml::table* t = n->as_table();
     if (!t) return ck.Error(n, "[gateway] must be a table");
-    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "gateway", {"mode", "queues", "interfaces", "enforce", "fail", "queue_length"}));
+    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "gateway", {"mode", "queues", "interfaces", "enforce", "fail", "queue_length", "user"}));
+    if (auto* v = t->get("user")) {
+      VIGIE_ASSIGN(c.user, ck.String(*v, "user"));
+      c.user_set = true;
+    }
     if (auto* v = t->get("mode")) VIGIE_ASSIGN(c.mode, ck.OneOf(*v, "mode", {"inline", "monitor"}));
     if (auto* v = t->get("enforce")) VIGIE_ASSIGN(c.enforce, ck.OneOf(*v, "enforce", {"inject", "log"}));
     if (auto* v = t->get("fail")) VIGIE_ASSIGN(c.fail, ck.OneOf(*v, "fail", {"open", "closed"}));

@@ -64,6 +64,11 @@ struct Config {
   std::string enforce = "inject";
   std::string fail = "open";
   uint32_t queue_length = 4096;  // inline: packets each NFQUEUE holds before `fail` applies
+  // The user `vigie run` drops to once its queues, sockets and files are open
+  // ("" or "root": stay root). Not written: "vigie" if it exists, else root
+  // (cli/privileges.h).
+  std::string user = "vigie";
+  bool user_set = false;
   // [scope]
   CidrSet managed;
   std::vector<std::string> managed_text;

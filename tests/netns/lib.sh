@@ -179,6 +179,8 @@ NGX
 }
 
 # write_config FILE fail(open|closed) [mode] [extra toml]
+# GW_USER: [gateway] user (default "": the tests run as root and stay root);
+# LISTS_DIR: [lists] dir; LOG_MODE: [log] mode.
 write_config() {
   local f=$1 failmode=$2 mode=${3:-inline} extra=${4:-}
   cat > "$f" <<TOML
@@ -188,12 +190,13 @@ queues = [0, 1]
 interfaces = ["g0"]
 enforce = "inject"
 fail = "$failmode"
+user = "${GW_USER-}"
 
 [scope]
 managed = ["10.20.5.0/24", "fd00:20::/64"]
 
 [lists]
-dir = "$SOURCE_DIR/lists/apps"
+dir = "${LISTS_DIR:-$SOURCE_DIR/lists/apps}"
 
 [[policy]]
 apps = ["tiktok", "twitter", "instagram", "netflix", "candycrush", "dating",
@@ -226,7 +229,7 @@ block_answer = "nxdomain"
 
 [log]
 path = "$T/decisions.jsonl"
-mode = "decisions"
+mode = "${LOG_MODE:-decisions}"
 $extra
 TOML
 }
@@ -237,12 +240,12 @@ rules() {
   ing "$SOURCE_DIR/deploy/rules/vigie-iptables.sh" "$cmd" --vigie "$VIGIE" "$@"
 }
 
-# start_vigie CONFIG: runs `vigie run` in the gateway and waits for "ready".
+# start_vigie CONFIG [vigie run options]: runs `vigie run` in the gateway and waits for "ready".
 start_vigie() {
-  local cfg=$1
+  local cfg=$1; shift
   : > "$T/vigie.err"
   # not through ing(): a backgrounded function would be a subshell, and $! its pid
-  ip netns exec "$NS_G" "$VIGIE" run --config "$cfg" --summary-json "$T/summary.json" 2>>"$T/vigie.err" &
+  ip netns exec "$NS_G" "$VIGIE" run --config "$cfg" --summary-json "$T/summary.json" "$@" 2>>"$T/vigie.err" &
   VIGIE_PID=$!
   local i
   for i in $(seq 100); do
