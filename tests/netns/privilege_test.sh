@@ -18,7 +18,8 @@ command -v python3 >/dev/null || { echo "missing tool: python3"; exit 1; }
 make_topology
 start_servers
 say "topology up: client $NS_C, gateway $NS_G, server $NS_S (work dir $T)"
-rules up --queues 0:1 --fail open
+write_config "$T/rules.toml" open
+rules up --config "$T/rules.toml"   # the rules generated from the config
 
 # summary FIELD...: values from $T/summary.json (log.written, counters.decisions, ...)
 summary() {
