@@ -17,23 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "lists/domain.h"
 #include "lists/list_loader.h"
+#include "lists/text_util.h"
 
 namespace vigie {
 namespace {
-
-constexpr bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view Strip(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool ConsumePrefix(std::string_view* s, std::string_view prefix) {
-  if (!s->starts_with(prefix)) return false;
-  s->remove_prefix(prefix.size());
-  return true;
-}
 
 std::vector<std::string_view> Words(std::string_view s) {
   std::vector<std::string_view> out;

@@ -12,25 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "lists/domain.h"
 #include "lists/ip_address.h"
+#include "lists/text_util.h"
 
 namespace vigie {
 namespace {
-
-// Debian's abseil has its own absl::string_view, distinct from
-// std::string_view; these few helpers keep the parser on std types.
-constexpr bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-
-std::string_view Strip(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool ConsumePrefix(std::string_view* s, std::string_view prefix) {
-  if (!s->starts_with(prefix)) return false;
-  s->remove_prefix(prefix.size());
-  return true;
-}
 
 bool Contains(std::string_view s, std::string_view needle) {
   return s.find(needle) != std::string_view::npos;
