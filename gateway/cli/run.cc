@@ -205,7 +205,7 @@ int RunCommand(const std::vector<std::string>& args) {
         std::fprintf(stderr, "vigie: reload of %s failed, keeping the current policy: %s\n", config_path.c_str(),
                      std::string(SV(fresh.status().message())).c_str());
         Notify(absl::StrCat("READY=1\nSTATUS=", where, "; reload failed, previous policy kept: ",
-                            SV(fresh.status().message())));
+                            fresh.status().message()));
       } else {
         const std::vector<std::string> keys = UnappliedReloadKeys(cfg, (*fresh)->config());
         if (!keys.empty()) {
