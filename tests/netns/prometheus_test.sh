@@ -76,7 +76,7 @@ vigie_metric() {
 # vigie_sum 'series': the sum of its samples over every label set in /metrics
 vigie_sum() {
   ing curl -sS --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |
-    awk -v s="$1" 'index($1, s "{") == 1 {t += $2} END {print t + 0}'
+    awk -v s="$1" 'index($1, s "{") == 1 {t += $NF} END {print t + 0}'
 }
 # promq 'PromQL': the value of a one-element instant vector, "none" when the
 # result is empty, "n=K" when it has K elements
