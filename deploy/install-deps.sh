@@ -8,6 +8,8 @@ PKGS=(
   build-essential cmake pkg-config ninja-build
   libpcap-dev libldns-dev libabsl-dev libtomlplusplus-dev libidn2-dev
   libnetfilter-queue-dev libssl-dev libcap-dev
+  # sd_notify: readiness and reload for the Type=notify unit
+  libsystemd-dev
   libboost-dev libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jsonschema publicsuffix

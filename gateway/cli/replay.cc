@@ -81,6 +81,7 @@ int ReplayCommand(const Args& args) {
   f.by_app = pipeline.by_app();
   // Lines in the log: with dedup, fewer than the decisions handed to it.
   f.log_written = (*sink)->written();
+  f.log_dropped = (*sink)->dropped();
   if (const DedupTable* dd = (*sink)->dedup()) {
     std::fprintf(stderr, "vigie: dedup: %llu decisions counted in %llu summary events; %llu written as is (table full)\n",
                  static_cast<unsigned long long>(dd->suppressed()), static_cast<unsigned long long>(dd->summaries()),

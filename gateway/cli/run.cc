@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <fstream>
 
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
 #include <boost/program_options.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -34,7 +37,15 @@ constexpr const char* kRunUsage =
     "usage: vigie run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]\n"
     "       [--pid-file FILE]\n";
 
+// systemd readiness (deploy/vigie.service, Type=notify): sd_notify writes to
+// $NOTIFY_SOCKET and does nothing when it is unset (not under systemd).
+void Notify(const std::string& state) { sd_notify(0, state.c_str()); }
 
+uint64_t MonotonicMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
 
 }  // namespace
 
@@ -168,6 +179,10 @@ int RunCommand(const std::vector<std::string>& args) {
                  cfg.enforce.c_str());
   }
   std::fflush(stderr);
+  // Queues or interfaces open, privileges dropped, workers running.
+  const std::string where = inline_mode ? absl::StrCat("inline on NFQUEUE ", absl::StrJoin(what, ","), ", fail ", cfg.fail)
+                                        : absl::StrCat("monitor on ", absl::StrJoin(cfg.interfaces, ","));
+  Notify(absl::StrCat("READY=1\nSTATUS=", where, "; filtering"));
 
   auto start = std::chrono::steady_clock::now();
   for (;;) {
@@ -182,12 +197,15 @@ int RunCommand(const std::vector<std::string>& args) {
       }
     }
     if (sig == SIGHUP) {
+      Notify(absl::StrCat("RELOADING=1\nMONOTONIC_USEC=", MonotonicMicros(), "\nSTATUS=reloading ", config_path));
       auto fresh = LoadPolicy(config_path);
       absl::Status trusted = fresh.ok() ? CheckTrustedFiles((*fresh)->config()) : absl::OkStatus();
       if (fresh.ok() && !trusted.ok()) fresh = trusted;
       if (!fresh.ok()) {
         std::fprintf(stderr, "vigie: reload of %s failed, keeping the current policy: %s\n", config_path.c_str(),
                      std::string(SV(fresh.status().message())).c_str());
+        Notify(absl::StrCat("READY=1\nSTATUS=", where, "; reload failed, previous policy kept: ",
+                            fresh.status().message()));
       } else {
         const std::vector<std::string> keys = UnappliedReloadKeys(cfg, (*fresh)->config());
         if (!keys.empty()) {
@@ -196,6 +214,7 @@ int RunCommand(const std::vector<std::string>& args) {
         }
         holder.Publish(*std::move(fresh));
         std::fprintf(stderr, "vigie: policy reloaded from %s\n", config_path.c_str());
+        Notify(absl::StrCat("READY=1\nSTATUS=", where, "; filtering (policy reloaded)"));
       }
       std::fflush(stderr);
       continue;
@@ -203,6 +222,7 @@ int RunCommand(const std::vector<std::string>& args) {
     break;  // SIGTERM, SIGINT
   }
   std::fprintf(stderr, "vigie: stopping\n");
+  Notify("STOPPING=1\nSTATUS=stopping: draining the queues, flushing the decision log");
   if (metrics) metrics->Stop();
   if (nfq) nfq->Stop();
   if (mon) mon->Stop();

@@ -35,6 +35,8 @@ LogOptions LogOptionsFrom(const Config& c) {
   o.community_id_seed = c.community_id_seed;
   o.drops = c.mode == "inline";
   o.dedup_seconds = c.dedup_seconds;
+  o.rotation.max_bytes = c.log_max_bytes;
+  o.rotation.keep = c.log_keep;
   return o;
 }
 
@@ -208,27 +210,21 @@ void DecisionFormatter::AppendLine(const Decision& d, const Policy& policy, std:
 }
 
 absl::StatusOr<std::unique_ptr<JsonLineSink>> JsonLineSink::Open(const std::string& path, const LogOptions& opts) {
-  if (path == "-") return std::unique_ptr<JsonLineSink>(new JsonLineSink(stdout, false, opts));
-  FILE* f = std::fopen(path.c_str(), "ae");
-  if (f == nullptr) return absl::NotFoundError(absl::StrCat(path, ": cannot open log file: ", std::strerror(errno)));
-  return std::unique_ptr<JsonLineSink>(new JsonLineSink(f, true, opts));
+  auto file = LogFile::Open(path, opts.rotation);
+  if (!file.ok()) return file.status();
+  return std::unique_ptr<JsonLineSink>(new JsonLineSink(*std::move(file), opts));
 }
 
-JsonLineSink::JsonLineSink(FILE* f, bool owned, const LogOptions& opts) : f_(f), owned_(owned), fmt_(opts) {
+JsonLineSink::JsonLineSink(std::unique_ptr<LogFile> file, const LogOptions& opts)
+    : file_(std::move(file)), fmt_(opts) {
   if (opts.dedup_seconds > 0) {
     dedup_ = std::make_unique<DedupTable>(opts.format, uint64_t{opts.dedup_seconds} * 1'000'000);
   }
 }
 
-JsonLineSink::~JsonLineSink() {
-  Finish();
-  if (owned_) std::fclose(f_);
-}
+JsonLineSink::~JsonLineSink() { Finish(); }
 
-void JsonLineSink::WriteLine(std::string_view line, Action) {
-  std::fwrite(line.data(), 1, line.size(), f_);
-  ++written_;
-}
+void JsonLineSink::WriteLine(std::string_view line, Action) { file_->Append(line); }
 
 void JsonLineSink::Write(const Decision& d, const Policy& policy) {
   line_.clear();
@@ -246,6 +242,6 @@ void JsonLineSink::Finish() {
   Flush();
 }
 
-void JsonLineSink::Flush() { std::fflush(f_); }
+void JsonLineSink::Flush() { file_->Flush(); }
 
 }  // namespace vigie

@@ -25,6 +25,7 @@
 #include "gateway/output/community_id.h"
 #include "gateway/output/dedup.h"
 #include "gateway/output/json.h"
+#include "gateway/output/log_file.h"
 #include "gateway/policy/policy.h"
 
 namespace vigie {
@@ -40,6 +41,7 @@ struct LogOptions {
   // so their blocks are event_type "alert" with alert.action "blocked".
   bool drops = false;
   uint32_t dedup_seconds = 0;  // 0: every decision is written
+  LogRotation rotation;        // [log] max_bytes, keep (log_file.h)
 };
 // The options a config asks for (drops: inline mode).
 LogOptions LogOptionsFrom(const Config& c);
@@ -88,9 +90,9 @@ void AppendJsonTimestamp(uint64_t us, std::string* out);
 // lists dir and its line (Rule::source()).
 std::string RuleSource(const RuleMatch& m);
 
-// Writes decision lines to a FILE (a file or standard output), in the
-// options' format, deduplicated when dedup_seconds > 0 (windows close by
-// packet time, and all at Finish()).
+// Writes decision lines to a LogFile (a file, rotated by size when asked, or
+// standard output), in the options' format, deduplicated when dedup_seconds
+// > 0 (windows close by packet time, and all at Finish()).
 class JsonLineSink : public DecisionSink, private LineOutput {
  public:
   // `path` "-" is standard output. Fails if the file cannot be opened.
@@ -102,18 +104,18 @@ class JsonLineSink : public DecisionSink, private LineOutput {
   // Closes every dedup window (writing its summary) and flushes; the end of
   // a replay. Called by the destructor too.
   void Finish();
-  uint64_t written() const { return written_; }  // lines, summaries included
+  uint64_t written() const { return file_->written(); }  // lines, summaries included
+  uint64_t dropped() const { return file_->dropped(); }  // lines a write error lost
+  uint64_t rotations() const { return file_->rotations(); }
   const DedupTable* dedup() const { return dedup_.get(); }
 
  private:
-  JsonLineSink(FILE* f, bool owned, const LogOptions& opts);
+  JsonLineSink(std::unique_ptr<LogFile> file, const LogOptions& opts);
   void WriteLine(std::string_view line, Action action) override;
-  FILE* f_;
-  bool owned_;
+  std::unique_ptr<LogFile> file_;
   DecisionFormatter fmt_;
   std::unique_ptr<DedupTable> dedup_;
   std::string line_;
-  uint64_t written_ = 0;
 };
 
 }  // namespace vigie

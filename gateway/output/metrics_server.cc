@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gateway/base/absl_compat.h"
 #include "gateway/base/counters.h"
 
@@ -35,8 +36,8 @@ std::string Label(std::string_view s) {
   return out;
 }
 
-void Family(std::string* out, std::string_view name, std::string_view help) {
-  absl::StrAppend(out, "# HELP ", AV(name), " ", AV(help), "\n# TYPE ", AV(name), " counter\n");
+void Family(std::string* out, std::string_view name, std::string_view help, std::string_view type = "counter") {
+  absl::StrAppend(out, "# HELP ", AV(name), " ", AV(help), "\n# TYPE ", AV(name), " ", AV(type), "\n");
 }
 
 void Sample(std::string* out, std::string_view name, std::string_view labels, uint64_t v) {
@@ -109,6 +110,9 @@ std::string RenderMetrics(const MetricsView& v) {
       {"vigie_source_errors_total", "verdict / receive / capture errors, per worker", &SourceStats::errors},
       {"vigie_source_overruns_total", "NFQUEUE messages the kernel dropped (ENOBUFS), per worker",
        &SourceStats::overruns},
+      {"vigie_fail_open_total",
+       "inline, fail open: packets passed uninspected (overruns the kernel accepted, unreadable packets), per worker",
+       &SourceStats::fail_open},
   };
   for (const SourceField& f : kSource) {
     Family(&out, f.name, f.help);
@@ -116,6 +120,30 @@ std::string RenderMetrics(const MetricsView& v) {
       Sample(&out, f.name, absl::StrCat("{worker=\"", Label(r.name), "\"}"), r.source.*(f.field));
     }
   }
+  Family(&out, "vigie_packet_latency_seconds", "packet in to verdict, per worker", "histogram");
+  for (const WorkerReport& r : v.workers) {
+    std::string worker = Label(r.name);
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < kLatencyBoundsNanos.size(); ++i) {
+      cumulative += r.latency.counts[i];
+      absl::StrAppend(&out, "vigie_packet_latency_seconds_bucket{worker=\"", worker, "\",le=\"",
+                      static_cast<double>(kLatencyBoundsNanos[i]) / 1e9, "\"} ", cumulative, "\n");
+    }
+    absl::StrAppend(&out, "vigie_packet_latency_seconds_bucket{worker=\"", worker, "\",le=\"+Inf\"} ",
+                    r.latency.count, "\n");
+    absl::StrAppend(&out, "vigie_packet_latency_seconds_sum{worker=\"", worker, "\"} ",
+                    absl::StrFormat("%.9f", static_cast<double>(r.latency.sum_nanos) / 1e9), "\n");
+    absl::StrAppend(&out, "vigie_packet_latency_seconds_count{worker=\"", worker, "\"} ", r.latency.count, "\n");
+  }
+  Family(&out, "vigie_flows", "flows in the flow table now, per worker", "gauge");
+  for (const WorkerReport& r : v.workers) {
+    Sample(&out, "vigie_flows", absl::StrCat("{worker=\"", Label(r.name), "\"}"), r.flows);
+  }
+  // The per-source fair shares ([flows] max_per_source, reassembly_per_source):
+  // the counters flow_quota_hit and tcp_reasm_quota_hit, as one family.
+  Family(&out, "vigie_quota_hits_total", "packets or streams refused because their source holds its share, by quota");
+  Sample(&out, "vigie_quota_hits_total", "{quota=\"flows\"}", c.Get(Counter::k_flow_quota_hit));
+  Sample(&out, "vigie_quota_hits_total", "{quota=\"reassembly\"}", c.Get(Counter::k_tcp_reasm_quota_hit));
   EnforceStats e;
   for (const WorkerReport& r : v.workers) {
     e.dns_answers += r.enforce.dns_answers;

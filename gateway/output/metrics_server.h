@@ -35,7 +35,10 @@ struct MetricsView {
 // The Prometheus text exposition of `v`: every counter of counters.h as
 // vigie_<name>_total (HELP from the X-macro; log_events_* from the log
 // writer), vigie_anomalies_total{reason}, vigie_decisions_total{app,action},
-// vigie_source_*_total{worker}, vigie_enforce_*_total, vigie_syslog_*_total.
+// vigie_source_*_total{worker}, vigie_fail_open_total{worker},
+// vigie_packet_latency_seconds{worker} (histogram), vigie_flows{worker}
+// (gauge), vigie_quota_hits_total{quota}, vigie_enforce_*_total,
+// vigie_syslog_*_total.
 std::string RenderMetrics(const MetricsView& v);
 
 class MetricsServer {

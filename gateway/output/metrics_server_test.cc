@@ -118,6 +118,46 @@ TEST(RenderMetrics, EveryCounterAndLabelledFamilies) {
   EXPECT_EQ(m["vigie_syslog_errors_total"], 1);
 }
 
+// The issue 12 series: a histogram per worker (cumulative buckets, +Inf =
+// count, sum in seconds), the flows gauge, quota hits by quota, fail-open.
+TEST(RenderMetrics, LatencyHistogramFlowsQuotasFailOpen) {
+  MetricsView v = View();
+  LatencyHistogram& h = v.workers[0].latency;
+  h.Observe(800);          // 0.8 us: the first bucket (le 1e-06)
+  h.Observe(1'000);        // exactly on a bound: that bucket
+  h.Observe(30'000);       // 30 us: le 5e-05
+  h.Observe(200'000'000);  // 200 ms: above every bound
+  v.workers[0].flows = 42;
+  v.workers[1].flows = 7;
+  v.workers[0].counters.Inc(Counter::k_flow_quota_hit, 3);
+  v.workers[1].counters.Inc(Counter::k_tcp_reasm_quota_hit, 2);
+  v.workers[1].source.fail_open = 4;
+  std::string body = RenderMetrics(v);
+  bool ok = false;
+  auto m = Parse(body, &ok);
+  EXPECT_TRUE(ok) << body;
+  EXPECT_NE(body.find("# TYPE vigie_packet_latency_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(body.find("# TYPE vigie_flows gauge\n"), std::string::npos);
+  const std::string q0 = "vigie_packet_latency_seconds_bucket{worker=\"queue 0\",le=";
+  EXPECT_EQ(m[q0 + "\"1e-06\"}"], 2);
+  EXPECT_EQ(m[q0 + "\"2.5e-05\"}"], 2);
+  EXPECT_EQ(m[q0 + "\"5e-05\"}"], 3);
+  EXPECT_EQ(m[q0 + "\"0.1\"}"], 3);
+  EXPECT_EQ(m[q0 + "\"+Inf\"}"], 4);
+  EXPECT_EQ(m["vigie_packet_latency_seconds_count{worker=\"queue 0\"}"], 4);
+  EXPECT_DOUBLE_EQ(m["vigie_packet_latency_seconds_sum{worker=\"queue 0\"}"], 0.2000318);
+  EXPECT_EQ(m["vigie_packet_latency_seconds_bucket{worker=\"queue 1\",le=\"+Inf\"}"], 0);
+  size_t buckets = 0;
+  for (const auto& [k, val] : m) buckets += k.rfind(q0, 0) == 0;
+  EXPECT_EQ(buckets, kLatencyBoundsNanos.size() + 1);
+  EXPECT_EQ(m["vigie_flows{worker=\"queue 0\"}"], 42);
+  EXPECT_EQ(m["vigie_flows{worker=\"queue 1\"}"], 7);
+  EXPECT_EQ(m["vigie_quota_hits_total{quota=\"flows\"}"], 3);
+  EXPECT_EQ(m["vigie_quota_hits_total{quota=\"reassembly\"}"], 2);
+  EXPECT_EQ(m["vigie_fail_open_total{worker=\"queue 0\"}"], 0);
+  EXPECT_EQ(m["vigie_fail_open_total{worker=\"queue 1\"}"], 4);
+}
+
 // A reload that removes one list, adds one and reorders the rest: each app's
 // figures stay with its name (by_app_name), tiktok keeps its count though it
 // is no longer loaded, and nothing goes backwards.

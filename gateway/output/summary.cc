@@ -37,6 +37,7 @@ SummaryFigures SumWorkers(std::vector<WorkerReport> reports) {
     f.source.marked_block += r.source.marked_block;
     f.source.errors += r.source.errors;
     f.source.overruns += r.source.overruns;
+    f.source.fail_open += r.source.fail_open;
     f.enforce.dns_answers += r.enforce.dns_answers;
     f.enforce.tcp_resets += r.enforce.tcp_resets;
     f.enforce.not_answered += r.enforce.not_answered;
@@ -108,9 +109,9 @@ void PrintRunSummary(const SummaryFigures& f, const Policy& policy, FILE* out) {
   absl::FPrintF(out, "  decisions          %d (block %d, log %d, allow %d)\n", c.Get(Counter::k_decisions),
                 c.Get(Counter::k_decisions_block), c.Get(Counter::k_decisions_log),
                 c.Get(Counter::k_decisions_allow));
-  absl::FPrintF(out, "  log events         written %d, dropped (queue full) %d\n", f.log_written, f.log_dropped);
+  absl::FPrintF(out, "  log events         written %d, dropped %d (queue full or write error)\n", f.log_written, f.log_dropped);
   if (f.syslog) absl::FPrintF(out, "  syslog             sent %d, errors %d\n", f.syslog_sent, f.syslog_errors);
-  absl::FPrintF(out, "  errors             %d, queue overruns %d\n", s.errors, s.overruns);
+  absl::FPrintF(out, "  errors             %d, queue overruns %d, fail-open %d\n", s.errors, s.overruns, s.fail_open);
   for (const AppDecisions& a : NamedRows(f, policy)) {
     const auto& row = a.n;
     if (row[0] + row[1] + row[2] == 0) continue;
@@ -145,7 +146,7 @@ std::string SummaryJson(const SummaryFigures& f, const Policy& policy) {
     w.Key("source").BeginObject();
     w.Field("packets", src.packets).Field("accepted", src.accepted).Field("dropped", src.dropped);
     w.Field("marked_allow", src.marked_allow).Field("marked_block", src.marked_block);
-    w.Field("errors", src.errors).Field("overruns", src.overruns).EndObject();
+    w.Field("errors", src.errors).Field("overruns", src.overruns).Field("fail_open", src.fail_open).EndObject();
     w.Key("enforce").BeginObject();
     w.Field("dns_answers", f.enforce.dns_answers).Field("tcp_resets", f.enforce.tcp_resets);
     w.Field("not_answered", f.enforce.not_answered).EndObject();

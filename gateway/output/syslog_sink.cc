@@ -173,9 +173,25 @@ void SyslogSink::Drop() {
   backoff_ = std::min(backoff_ * 2, kBackoffMax);
 }
 
+bool SyslogSink::PeerClosed() {
+  char buf[512];
+  for (;;) {
+    ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return true;  // FIN: the collector closed (restart, shutdown)
+    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;  // RST, ...
+    // A collector sends nothing; whatever it did send is read and ignored.
+  }
+}
+
 void SyslogSink::Flush() {
   while (pending_off_ < pending_.size()) {
     if (!Connect()) return;
+    // A socket whose peer has closed still takes one send(), whose bytes the
+    // peer's RST then discards: look before sending, and reconnect instead.
+    if (PeerClosed()) {
+      Drop();
+      continue;  // Connect() waits for the backoff; the frames stay pending
+    }
     ssize_t n = send(fd_, pending_.data() + pending_off_, pending_.size() - pending_off_, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;

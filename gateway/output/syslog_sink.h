@@ -5,7 +5,13 @@
 // MSGID "decision", no structured data, the JSON line as MSG.
 //   udp://host:port  one datagram per event (RFC 5426)
 //   tcp://host:port  RFC 6587 octet counting ("LEN SP MSG"); a lost
-//                    connection is re-made with exponential backoff
+//                    connection is re-made with exponential backoff. Before
+//                    each send the socket is checked for the collector's
+//                    FIN or RST (a restarted collector): the connection is
+//                    re-made and the frames not yet written stay buffered,
+//                    so a restart loses nothing already counted as sent.
+//                    (TCP has no application acknowledgement: a collector
+//                    that dies holding unread bytes still loses them.)
 //
 // Used by the LogQueue writer thread only, never by a worker. Nothing here
 // waits on the network except Close() (a bounded final flush): a TCP peer
@@ -59,7 +65,8 @@ class SyslogSink {
   SyslogSink() = default;
   bool Connect();     // TCP: (re)connects if the backoff allows; true when connected
   void Flush();       // TCP: writes buffered bytes without blocking
-  void Drop();        // TCP: connection lost; pending events count as errors
+  void Drop();        // TCP: connection lost; a partly written frame counts as an error
+  bool PeerClosed();  // TCP: the collector closed or reset the connection (reads what it sent)
 
   bool tcp_ = false;
   int fd_ = -1;

@@ -323,7 +323,8 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
   if (const toml::node* n = root.get("log")) {
     const toml::table* t = n->as_table();
     if (!t) return ck.Error(n, "[log] must be a table");
-    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "log", {"path", "mode", "syslog", "format", "community_id_seed", "dedup_seconds"}));
+    VIGIE_RETURN_IF_ERROR(ck.Keys(*t, "log", {"path", "mode", "syslog", "format", "community_id_seed", "dedup_seconds",
+                                              "max_bytes", "keep"}));
     if (auto* v = t->get("path")) {
       std::string p;
       VIGIE_ASSIGN(p, ck.String(*v, "path"));
@@ -348,6 +349,21 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& pat
     if (auto* v = t->get("community_id_seed")) {
       VIGIE_ASSIGN(v64, ck.Int(*v, "community_id_seed", 0, 65535));
       c.community_id_seed = static_cast<uint16_t>(v64);
+    }
+    if (auto* v = t->get("max_bytes")) {
+      VIGIE_ASSIGN(v64, ck.Int(*v, "max_bytes", 0, kMaxLogMaxBytes));
+      if (v64 != 0 && v64 < kMinLogMaxBytes) {
+        return ck.Error(v, absl::StrCat("'max_bytes' must be 0 (no rotation) or at least ", kMinLogMaxBytes,
+                                        ": a file must hold a few decision lines"));
+      }
+      c.log_max_bytes = static_cast<uint64_t>(v64);
+      c.log_max_bytes_line = v->source().begin.line;
+      if (c.log_max_bytes > 0) c.log_keep = kDefaultLogKeep;
+    }
+    if (auto* v = t->get("keep")) {
+      VIGIE_ASSIGN(v64, ck.Int(*v, "keep", 1, kMaxLogKeep));
+      if (c.log_max_bytes == 0) return ck.Error(v, "'keep' needs 'max_bytes' (size rotation); without it nothing rotates");
+      c.log_keep = static_cast<uint32_t>(v64);
     }
     if (auto* v = t->get("dedup_seconds")) {
       VIGIE_ASSIGN(v64, ck.Int(*v, "dedup_seconds", 0, kMaxDedupSeconds));

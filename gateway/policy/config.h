@@ -48,6 +48,13 @@ enum class LogFormat : uint8_t { kVigie, kEve };
 // [log] dedup_seconds upper bound: a day; longer windows would hide a
 // device's activity from a daily report.
 inline constexpr uint32_t kMaxDedupSeconds = 86400;
+// [log] max_bytes bounds: a file must hold a few decision lines (about 1 KiB
+// each); 1 TiB is beyond any disk a gateway logs to.
+inline constexpr int64_t kMinLogMaxBytes = 4096;
+inline constexpr int64_t kMaxLogMaxBytes = int64_t{1} << 40;
+// [log] keep: rotated files kept; default with max_bytes, and the cap.
+inline constexpr uint32_t kDefaultLogKeep = 5;
+inline constexpr uint32_t kMaxLogKeep = 1000;
 
 // [inspect] checksums: whether a segment or datagram with a bad transport
 // checksum is read (the receiver drops it). kAuto checks, except for a source
@@ -96,6 +103,11 @@ struct Config {
   // 0: off; else per (device, name, action) the first decision is written and
   // the identical ones within this many seconds become one count event.
   uint32_t dedup_seconds = 0;
+  // Size rotation: 0 = off; else the file is rotated (PATH.1 .. PATH.keep)
+  // before it would pass max_bytes (output/log_file.h).
+  uint64_t log_max_bytes = 0;
+  uint32_t log_keep = 0;
+  uint32_t log_max_bytes_line = 0;  // for `vigie check`'s warnings
   // [metrics]
   std::string metrics_listen;
   // [flows]

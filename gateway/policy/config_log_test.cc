@@ -51,7 +51,33 @@ TEST(ConfigLogTest, ReadsFormatSeedAndDedup) {
   EXPECT_EQ(c->log_format, LogFormat::kVigie);
 }
 
+TEST(ConfigLogTest, SizeRotation) {
+  auto c = Parse("");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->log_max_bytes, 0u);
+  EXPECT_EQ(c->log_keep, 0u);
+  c = Parse("max_bytes = 1048576\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->log_max_bytes, 1048576u);
+  EXPECT_EQ(c->log_keep, kDefaultLogKeep);
+  EXPECT_EQ(c->log_max_bytes_line, 9u);
+  c = Parse("max_bytes = 4096\nkeep = 1000\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->log_max_bytes, 4096u);
+  EXPECT_EQ(c->log_keep, kMaxLogKeep);
+  c = Parse("max_bytes = 0\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->log_max_bytes, 0u);
+}
+
 TEST(ConfigLogTest, ErrorsNameTheLine) {
+  ExpectErrorAt("max_bytes = 4095\n", 9, "at least 4096");
+  ExpectErrorAt("\nmax_bytes = -1\n", 10, "'max_bytes' must be an integer");
+  ExpectErrorAt("max_bytes = \"10M\"\n", 9, "'max_bytes' must be an integer");
+  ExpectErrorAt("max_bytes = 1099511627777\n", 9, "'max_bytes' must be an integer");
+  ExpectErrorAt("max_bytes = 65536\nkeep = 0\n", 10, "'keep' must be an integer in [1, 1000]");
+  ExpectErrorAt("max_bytes = 65536\nkeep = 1001\n", 10, "'keep' must be an integer in [1, 1000]");
+  ExpectErrorAt("keep = 3\n", 9, "'keep' needs 'max_bytes'");
   ExpectErrorAt("format = \"suricata\"\n", 9, "not 'suricata'");
   ExpectErrorAt("\ncommunity_id_seed = 65536\n", 10, "[0, 65535]");
   ExpectErrorAt("community_id_seed = -1\n", 9, "[0, 65535]");

@@ -68,6 +68,10 @@ std::vector<LintWarning> LintPolicy(const Policy& policy, const std::vector<AppL
     }
   }
   const Config& c = policy.config();
+  if (c.log_max_bytes > 0 && c.log_path == "-") {
+    out.push_back({absl::StrCat(c.path, ":", c.log_max_bytes_line),
+                   "[log] max_bytes: the log is standard output, which is never rotated"});
+  }
   for (const ExceptionRule& x : c.exceptions) {
     std::string where = absl::StrCat(c.path, ":", x.line);
     if (x.until_us && *x.until_us <= now_us) {

@@ -6,6 +6,7 @@
 //  - a block rule that an allow-list rule hides (the name stays allowed);
 //  - an exception already expired;
 //  - an exception device outside the managed scope (it never applies);
+//  - [log] max_bytes with the log on standard output (never rotated);
 //  - an entry that is a public suffix or a shared infrastructure parent
 //    (lists/shared_parents.h), which would block a CDN for the whole ministry.
 //

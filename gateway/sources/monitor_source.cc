@@ -63,6 +63,7 @@ struct MonitorSource::Worker : SourceWorker {
   }
 
   void Handle(const pcap_pkthdr* hdr, const u_char* data) {
+    auto in = std::chrono::steady_clock::now();
     policy->Refresh(&policy_gen, pipeline.get());
     ++stats.packets;
     uint64_t ts = static_cast<uint64_t>(hdr->ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(hdr->ts.tv_usec);
@@ -74,7 +75,7 @@ struct MonitorSource::Worker : SourceWorker {
     } else {
       ++stats.accepted;
     }
-    MaybePublishSnapshot();
+    FinishPacket(in);
   }
 
   void Loop() override {

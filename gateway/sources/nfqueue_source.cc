@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -65,6 +66,7 @@ struct NfqueueSource::Worker : SourceWorker {
   std::string Name() const override { return absl::StrCat("queue ", queue); }
   nfq_handle* h = nullptr;
   nfq_q_handle* qh = nullptr;
+  bool fail_open = true;
 
   ~Worker() {
     if (qh) nfq_destroy_queue(qh);
@@ -76,14 +78,16 @@ struct NfqueueSource::Worker : SourceWorker {
   }
 
   int Handle(nfq_q_handle* q, nfq_data* nfa) {
+    auto in = std::chrono::steady_clock::now();
     nfqnl_msg_packet_hdr* ph = nfq_get_msg_packet_hdr(nfa);
     if (ph == nullptr) return 0;
     uint32_t id = ntohl(ph->packet_id);
     unsigned char* raw = nullptr;
     int len = nfq_get_payload(nfa, &raw);
-    if (len < 0) {
+    if (len < 0) {  // nothing to inspect: the fail policy decides
       ++stats.errors;
-      return nfq_set_verdict(q, id, NF_ACCEPT, 0, nullptr);
+      if (fail_open) ++stats.fail_open;
+      return nfq_set_verdict(q, id, fail_open ? NF_ACCEPT : NF_DROP, 0, nullptr);
     }
     absl::Span<const uint8_t> pkt(raw, static_cast<size_t>(len));
     policy->Refresh(&policy_gen, pipeline.get());
@@ -112,7 +116,7 @@ struct NfqueueSource::Worker : SourceWorker {
       rc = nfq_set_verdict(q, id, NF_ACCEPT, 0, nullptr);
     }
     if (rc < 0) ++stats.errors;
-    MaybePublishSnapshot();
+    FinishPacket(in);
     return 0;
   }
 
@@ -127,7 +131,10 @@ struct NfqueueSource::Worker : SourceWorker {
         return true;
       }
       if (n < 0 && errno == ENOBUFS) {
+        // Messages lost: fail open, the kernel accepted those packets
+        // uninspected (NFQA_CFG_F_FAIL_OPEN); fail closed, it dropped them.
         ++stats.overruns;
+        if (fail_open) ++stats.fail_open;
         return true;
       }
       return false;
@@ -155,6 +162,7 @@ absl::StatusOr<std::unique_ptr<NfqueueSource>> NfqueueSource::Open(const Nfqueue
   for (size_t i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->queue = opts.queues[i];
+    w->fail_open = opts.fail_open;
     w->h = nfq_open();
     if (w->h == nullptr) {
       return absl::PermissionDeniedError(

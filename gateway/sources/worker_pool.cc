@@ -25,6 +25,8 @@ WorkerReport ReportOf(const SourceWorker& w) {
   WorkerReport r;
   r.name = w.Name();
   r.source = w.stats;
+  r.latency = w.latency;
+  r.flows = w.pipeline->flows();
   r.enforce = w.enforcer->stats();
   r.counters = w.pipeline->counters();
   r.by_app = w.pipeline->by_app();

@@ -77,13 +77,21 @@ struct SourceWorker {
   uint64_t policy_gen = 0;
   const std::atomic<bool>* stop = nullptr;
   SourceStats stats;
+  LatencyHistogram latency;  // packet in to verdict
   std::thread thread;
+
+  // After the verdict of a packet the worker got at `in`: one latency
+  // observation, and the snapshot when it is due (one clock read).
+  void FinishPacket(std::chrono::steady_clock::time_point in) {
+    auto now = std::chrono::steady_clock::now();
+    latency.Observe(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - in).count()));
+    MaybePublishSnapshot(now);
+  }
 
   // Metrics: the worker copies its figures into `snapshot` (under
   // snapshot_mu, which only this copy and the metrics thread take) at most
   // every kSnapshotInterval; the packet path itself takes no lock.
-  void MaybePublishSnapshot() {
-    auto now = std::chrono::steady_clock::now();
+  void MaybePublishSnapshot(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
     if (now < next_snapshot) return;
     next_snapshot = now + kSnapshotInterval;
     PublishSnapshot();

@@ -10,6 +10,9 @@
 # queue to disk (the test sees the queue files while the collector is away):
 # none lost, duplicates only as identical copies (rsyslog's disk part is
 # at-least-once), exactly once after deduplication by (flow_id, timestamp).
+# Then each gateway's local rsyslogd (Vigie's own TCP peer) restarts: Vigie
+# must notice the closed connection before its next send, reconnect and lose
+# nothing (its summary: syslog sent = every decision, errors 0).
 #
 #   client-a ns  ca0 === lan0  gw-a ns  up0 === gwa0
 #   10.20.1.10               10.20.1.1  10.66.1.1   10.66.1.2    collector ns
@@ -35,6 +38,7 @@ LOCAL_PORT=10514      # gateway-forward.conf's loopback input
 # memory part, DISK_AFTER, so its queue must go to disk).
 N1=20
 N2=30
+N3=15   # after the local rsyslogd (Vigie's TCP peer) restarted
 DISK_AFTER=10
 # rsyslog retries the collector every 5 s (action.resumeInterval in
 # gateway-forward.conf); give it several periods.
@@ -226,6 +230,17 @@ sleep 2
 
 # ---- collector back ----------------------------------------------------------------------
 start_collector
+wait_for $DELIVERY_WAIT_S col_reach $TOTAL ||
+  fail "collector back: gw-a $(col_count a), gw-b $(col_count b) of $TOTAL before the relays restart"
+
+# ---- phase 3: Vigie's own TCP peer restarts ----------------------------------------------
+# The relays close Vigie's connections; the first event after that must not
+# go into the dead socket (it used to be counted as sent and lost).
+for g in "${GWS[@]}"; do stop_relay $g; start_relay $g; done
+for g in "${GWS[@]}"; do send $g 3 $N3; done
+TOTAL=$((N1 + N2 + N3))
+wait_for 10 logs_reach $TOTAL && pass "phase 3 (local rsyslogd restarted): each gateway logged $N3 more" ||
+  fail "phase 3 gateway logs: gw-a $(log_count a), gw-b $(log_count b) of $TOTAL"
 wait_for $DELIVERY_WAIT_S col_reach $TOTAL
 sleep 2  # anything more (a duplicate) would arrive now
 for g in "${GWS[@]}"; do
@@ -240,10 +255,10 @@ for g in "${GWS[@]}"; do
   while read -r line; do
     echo "$line"
     case $line in PASS*) PASS=$((PASS + 1)); checks=$((checks + 1)) ;; FAIL*) FAIL=$((FAIL + 1)); checks=$((checks + 1)) ;; esac
-  done < <(python3 - "$T/fleet/gw-$g/decisions.log" "$T/gw-$g/decisions.jsonl" "$g" "$N1" "$N2" "$strict" <<'PY'
+  done < <(python3 - "$T/fleet/gw-$g/decisions.log" "$T/gw-$g/decisions.jsonl" "$g" "$N1" "$N2" "$N3" "$strict" <<'PY'
 import collections, json, sys
 col_path, gw_path, gw = sys.argv[1], sys.argv[2], sys.argv[3]
-n1, n2, strict = map(int, sys.argv[4:])
+n1, n2, n3, strict = map(int, sys.argv[4:])
 def out(ok, msg): print(("PASS " if ok else "FAIL ") + f"gw-{gw}: " + msg)
 try:
     raw = open(col_path, encoding="utf-8").read().splitlines()
@@ -251,7 +266,7 @@ try:
 except (OSError, ValueError) as e:
     out(False, f"collector file {col_path}: {e}"); sys.exit()
 local = [json.loads(l) for l in open(gw_path, encoding="utf-8")]
-want = {f"q{p}-{i}.gw-{gw}.tiktok.com" for p, n in ((1, n1), (2, n2)) for i in range(1, n + 1)}
+want = {f"q{p}-{i}.gw-{gw}.tiktok.com" for p, n in ((1, n1), (2, n2), (3, n3)) for i in range(1, n + 1)}
 got = collections.Counter(e.get("domain") for e in col)
 missing = sorted(want - set(got))
 dup = sorted(d for d, c in got.items() if c > 1)

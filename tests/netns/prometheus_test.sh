@@ -73,6 +73,11 @@ vigie_metric() {
   ing curl -sS --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |
     awk -v s="$1" '$1 == s {print $2}'
 }
+# vigie_sum 'series': the sum of its samples over every label set in /metrics
+vigie_sum() {
+  ing curl -sS --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |
+    awk -v s="$1" 'index($1, s "{") == 1 {t += $NF} END {print t + 0}'
+}
 # promq 'PromQL': the value of a one-element instant vector, "none" when the
 # result is empty, "n=K" when it has K elements
 promq() {
@@ -104,6 +109,7 @@ for s in 'vigie_decisions_total{app="tiktok",action="block"}' 'vigie_decisions_t
          vigie_enforce_dns_answers_total vigie_enforce_tcp_resets_total; do
   V[$s]=$(vigie_metric "$s")
 done
+V[flows]=$(vigie_sum vigie_flows)
 
 # Prometheus holds a sample equal to the current /metrics value once it has
 # scraped after the last publication.
@@ -151,6 +157,34 @@ min_packets=$((N_DNS_BLOCK + N_TCHAP + 1 + 2 * 3))  # every query, and at least 
 [ "${p:-0}" -ge $min_packets ] 2>/dev/null && [ "$p" = "${V[vigie_packets_total]}" ] &&
   pass "vigie_packets_total = $p (>= $min_packets the test sent through the queues), same in /metrics" ||
   fail "packets: prometheus $p, /metrics ${V[vigie_packets_total]}, at least $min_packets expected"
+
+# ---- the latency histogram and the flows gauge, through PromQL ---------------------------
+# One observation per packet handed to the pipeline: _count = the source's packets.
+p=$(promq 'sum(vigie_packet_latency_seconds_count)')
+[ "$p" = "$(promq 'sum(vigie_source_packets_total)')" ] && [ "${p:-0}" -ge $min_packets ] 2>/dev/null &&
+  pass "sum(vigie_packet_latency_seconds_count) = $p = sum(vigie_source_packets_total): one observation per packet" ||
+  fail "latency count: $p, source packets $(promq 'sum(vigie_source_packets_total)')"
+p=$(promq 'count(vigie_packet_latency_seconds_bucket)')
+inf=$(promq 'sum(vigie_packet_latency_seconds_bucket{le="+Inf"})')
+[ "$p" = $((2 * 17)) ] && [ "$inf" = "$(promq 'sum(vigie_packet_latency_seconds_count)')" ] &&
+  pass "vigie_packet_latency_seconds_bucket: 17 buckets per worker (1us..100ms, +Inf), +Inf = _count" ||
+  fail "latency buckets: $p series, +Inf $inf"
+# Buckets are cumulative: no bucket holds more than the next wider one.
+p=$(promq 'count(vigie_packet_latency_seconds_bucket{le="0.0001"} > on (worker) vigie_packet_latency_seconds_bucket{le="0.001"})')
+[ "$p" = none ] && pass "latency buckets are cumulative (le 1e-4 <= le 1e-3 for every worker)" || fail "buckets not cumulative: $p"
+q50=$(promq 'histogram_quantile(0.5, sum by (le) (vigie_packet_latency_seconds_bucket))')
+q99=$(promq 'histogram_quantile(0.99, sum by (le) (vigie_packet_latency_seconds_bucket))')
+python3 -c 'import math, sys; a, b = map(float, sys.argv[1:]); sys.exit(0 if 0 < a <= b and math.isfinite(b) else 1)' "$q50" "$q99" 2>/dev/null &&
+  pass "histogram_quantile over the histogram: p50 $q50 s <= p99 $q99 s (what the dashboard plots)" ||
+  fail "histogram_quantile: p50 '$q50', p99 '$q99'"
+p=$(promq 'sum(vigie_flows)')
+[ "$(promq 'count(vigie_flows)')" = 2 ] && [ "${p:-0}" -ge 1 ] 2>/dev/null && [ "$p" = "${V[flows]}" ] &&
+  pass "vigie_flows: one gauge per worker, $p flows tracked (the test's connections), same in /metrics" ||
+  fail "vigie_flows: prometheus $p ($(promq 'count(vigie_flows)') series), /metrics ${V[flows]}"
+p=$(promq 'sum(vigie_fail_open_total)')
+[ "$p" = 0 ] && [ "$(promq 'count(vigie_quota_hits_total)')" = 2 ] &&
+  pass "vigie_fail_open_total = 0 (no overload), vigie_quota_hits_total{quota} exported" ||
+  fail "fail open $p, quota series $(promq 'count(vigie_quota_hits_total)')"
 
 p=$(promq 'count(vigie_source_packets_total)')
 [ "$p" = 2 ] && pass "vigie_source_packets_total has one series per worker (queue 0, queue 1)" || fail "source series: $p"
