@@ -1,5 +1,7 @@
 #include "gateway/output/decision_json.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -208,13 +210,13 @@ void DecisionFormatter::AppendLine(const Decision& d, const Policy& policy, std:
 }
 
 absl::StatusOr<std::unique_ptr<JsonLineSink>> JsonLineSink::Open(const std::string& path, const LogOptions& opts) {
-  if (path == "-") return std::unique_ptr<JsonLineSink>(new JsonLineSink(stdout, false, opts));
-  FILE* f = std::fopen(path.c_str(), "ae");
-  if (f == nullptr) return absl::NotFoundError(absl::StrCat(path, ": cannot open log file: ", std::strerror(errno)));
-  return std::unique_ptr<JsonLineSink>(new JsonLineSink(f, true, opts));
+  bool owned = false;
+  absl::StatusOr<int> fd = OpenLogFile(path, &owned);
+  if (!fd.ok()) return fd.status();
+  return std::unique_ptr<JsonLineSink>(new JsonLineSink(*fd, owned, opts));
 }
 
-JsonLineSink::JsonLineSink(FILE* f, bool owned, const LogOptions& opts) : f_(f), owned_(owned), fmt_(opts) {
+JsonLineSink::JsonLineSink(int fd, bool owned, const LogOptions& opts) : owned_(owned), out_(fd), fmt_(opts) {
   if (opts.dedup_seconds > 0) {
     dedup_ = std::make_unique<DedupTable>(opts.format, uint64_t{opts.dedup_seconds} * 1'000'000);
   }
@@ -222,13 +224,10 @@ JsonLineSink::JsonLineSink(FILE* f, bool owned, const LogOptions& opts) : f_(f),
 
 JsonLineSink::~JsonLineSink() {
   Finish();
-  if (owned_) std::fclose(f_);
+  if (owned_) ::close(out_.fd());
 }
 
-void JsonLineSink::WriteLine(std::string_view line, Action) {
-  std::fwrite(line.data(), 1, line.size(), f_);
-  ++written_;
-}
+void JsonLineSink::WriteLine(std::string_view line, Action) { out_.Append(line); }
 
 void JsonLineSink::Write(const Decision& d, const Policy& policy) {
   line_.clear();
@@ -246,6 +245,6 @@ void JsonLineSink::Finish() {
   Flush();
 }
 
-void JsonLineSink::Flush() { std::fflush(f_); }
+void JsonLineSink::Flush() { out_.Flush(); }
 
 }  // namespace vigie

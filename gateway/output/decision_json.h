@@ -25,6 +25,7 @@
 #include "gateway/output/community_id.h"
 #include "gateway/output/dedup.h"
 #include "gateway/output/json.h"
+#include "gateway/output/line_writer.h"
 #include "gateway/policy/policy.h"
 
 namespace vigie {
@@ -88,9 +89,10 @@ void AppendJsonTimestamp(uint64_t us, std::string* out);
 // lists dir and its line (Rule::source()).
 std::string RuleSource(const RuleMatch& m);
 
-// Writes decision lines to a FILE (a file or standard output), in the
-// options' format, deduplicated when dedup_seconds > 0 (windows close by
-// packet time, and all at Finish()).
+// Writes decision lines to a file or standard output, in the options'
+// format, deduplicated when dedup_seconds > 0 (windows close by packet time,
+// and all at Finish()), through a LineWriter (line_writer.h): a line the
+// file did not take (full disk, closed pipe) is counted dropped, not written.
 class JsonLineSink : public DecisionSink, private LineOutput {
  public:
   // `path` "-" is standard output. Fails if the file cannot be opened.
@@ -102,18 +104,19 @@ class JsonLineSink : public DecisionSink, private LineOutput {
   // Closes every dedup window (writing its summary) and flushes; the end of
   // a replay. Called by the destructor too.
   void Finish();
-  uint64_t written() const { return written_; }  // lines, summaries included
+  // Lines, summaries included; exact once Finish() (or Flush()) ran.
+  uint64_t written() const { return out_.written(); }
+  uint64_t dropped() const { return out_.dropped(); }
   const DedupTable* dedup() const { return dedup_.get(); }
 
  private:
-  JsonLineSink(FILE* f, bool owned, const LogOptions& opts);
+  JsonLineSink(int fd, bool owned, const LogOptions& opts);
   void WriteLine(std::string_view line, Action action) override;
-  FILE* f_;
   bool owned_;
+  LineWriter out_;
   DecisionFormatter fmt_;
   std::unique_ptr<DedupTable> dedup_;
   std::string line_;
-  uint64_t written_ = 0;
 };
 
 }  // namespace vigie

@@ -486,7 +486,9 @@ TEST_F(DecisionTest, JsonLineSinkWritesOneLinePerDecision) {
     ASSERT_TRUE(sink.ok()) << sink.status();
     (*sink)->Write(DnsDecision("tiktok.com"), policy());
     (*sink)->Write(DnsDecision("new\nline.com"), policy());
+    (*sink)->Finish();  // lines count as written once write(2) took them
     EXPECT_EQ((*sink)->written(), 2u);
+    EXPECT_EQ((*sink)->dropped(), 0u);
   }
   std::ifstream in(out);
   std::string line;

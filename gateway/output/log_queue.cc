@@ -77,13 +77,6 @@ class LogQueue::Ring : public DecisionSink {
   alignas(64) std::atomic<uint64_t> dropped_{0};
 };
 
-namespace {
-// Append, create, close on exec. 0640: the decision log names devices and
-// sites; the group (adm on a packaged install) reads it, others do not.
-constexpr int kLogOpenFlags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC;
-constexpr mode_t kLogFileMode = 0640;
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<LogQueue>> LogQueue::Open(const std::string& path, size_t producers,
                                                          size_t lines_per_producer) {
   return Open(path, producers, LogOptions(), lines_per_producer);
@@ -91,61 +84,39 @@ absl::StatusOr<std::unique_ptr<LogQueue>> LogQueue::Open(const std::string& path
 
 absl::StatusOr<std::unique_ptr<LogQueue>> LogQueue::Open(const std::string& path, size_t producers,
                                                          const LogOptions& opts, size_t lines_per_producer) {
-  int fd = STDOUT_FILENO;
-  std::string owned_path;
-  if (path != "-") {
-    fd = ::open(path.c_str(), kLogOpenFlags, kLogFileMode);
-    if (fd < 0) return absl::InvalidArgumentError(absl::StrCat(path, ": ", std::strerror(errno)));
-    owned_path = path;
-  }
-  std::unique_ptr<LogQueue> q(new LogQueue(fd, std::move(owned_path), opts));
+  bool owned = false;
+  absl::StatusOr<int> fd = OpenLogFile(path, &owned);
+  if (!fd.ok()) return fd.status();
+  std::unique_ptr<LogQueue> q(new LogQueue(*fd, owned, owned ? path : std::string(), opts));
   for (size_t i = 0; i < producers; ++i) q->producers_.push_back(std::make_unique<Ring>(lines_per_producer, opts));
   return q;
 }
 
-LogQueue::LogQueue(int fd, std::string path, const LogOptions& opts) : fd_(fd), path_(std::move(path)), opts_(opts) {
-  batch_.reserve(2 * kLogBatchBytes);
-  batch_ends_.reserve(kLogBatchBytes / 64);  // lines are longer than 64 bytes
+LogQueue::LogQueue(int fd, bool owned, std::string path, const LogOptions& opts)
+    : owned_(owned), path_(std::move(path)), out_(fd), opts_(opts) {
   if (opts.dedup_seconds > 0) {
     dedup_ = std::make_unique<DedupTable>(opts.format, uint64_t{opts.dedup_seconds} * 1'000'000);
   }
 }
 
 void LogQueue::WriteLine(std::string_view line, Action action) {
-  batch_.append(line);
-  batch_ends_.push_back(batch_.size());
   if (syslog_) syslog_->Send(action, line.substr(0, line.size() - 1));
-  if (batch_.size() >= kLogBatchBytes) Flush();
-}
-
-void LogQueue::Flush() {
-  size_t done = 0;
-  while (done < batch_.size()) {
-    ssize_t w = ::write(fd_, batch_.data() + done, batch_.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;  // ENOSPC, EPIPE, EIO...: the rest is lost
-    done += static_cast<size_t>(w);
-  }
-  uint64_t ok = 0;
-  while (ok < batch_ends_.size() && batch_ends_[ok] <= done) ++ok;
-  written_.fetch_add(ok, std::memory_order_relaxed);
-  write_dropped_.fetch_add(batch_ends_.size() - ok, std::memory_order_relaxed);
-  batch_.clear();
-  batch_ends_.clear();
+  out_.Append(line);
 }
 
 void LogQueue::MaybeReopen() {
   if (!reopen_.exchange(false, std::memory_order_acq_rel)) return;
-  Flush();  // what came before the signal goes to the old file
-  if (path_.empty()) return;  // standard output
-  int fd = ::open(path_.c_str(), kLogOpenFlags, kLogFileMode);
-  if (fd < 0) {
-    std::fprintf(stderr, "vigie: cannot reopen the decision log %s, still writing the old file: %s\n", path_.c_str(),
-                 std::strerror(errno));
+  out_.Flush();  // what came before the signal goes to the old file
+  if (!owned_) return;  // standard output
+  bool owned = false;
+  absl::StatusOr<int> fd = OpenLogFile(path_, &owned);
+  if (!fd.ok()) {
+    std::fprintf(stderr, "vigie: cannot reopen the decision log, still writing the old file: %s\n",
+                 std::string(fd.status().message()).c_str());
     return;
   }
-  ::close(fd_);
-  fd_ = fd;
+  ::close(out_.fd());
+  out_.set_fd(*fd);
   reopens_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -161,7 +132,7 @@ DecisionSink* LogQueue::producer(size_t i) { return producers_[i].get(); }
 
 LogQueue::~LogQueue() {
   Stop();
-  if (!path_.empty()) ::close(fd_);
+  if (owned_) ::close(out_.fd());
 }
 
 void LogQueue::Start() {
@@ -175,7 +146,7 @@ size_t LogQueue::DrainOnce() {
   size_t n = 0;
   for (auto& r : producers_) n += r->Drain(this);
   if (dedup_) dedup_->Expire(WallClockUs(), this);  // also when idle: windows end on time
-  Flush();
+  out_.Flush();
   return n;
 }
 
@@ -195,14 +166,14 @@ void LogQueue::Stop() {
   }
   DrainOnce();
   if (dedup_) dedup_->CloseAll(this);
-  Flush();
+  out_.Flush();
   if (syslog_) syslog_->Close();
 }
 
 uint64_t LogQueue::dropped() const {
   uint64_t n = 0;
   for (const auto& r : producers_) n += r->dropped();
-  return n + write_dropped_.load(std::memory_order_relaxed);
+  return n + out_.dropped();
 }
 
 }  // namespace vigie

@@ -12,11 +12,10 @@
 // the lines of every worker, so the windows are per device and name across
 // workers; windows close by decision time and by the wall clock while idle.
 //
-// Output: the writer batches lines in its own buffer and write(2)s them; a
-// line counts as written only once write(2) took all its bytes. A failed or
-// short write (full disk: ENOSPC; a closed pipe: EPIPE, with SIGPIPE ignored
-// by the caller) counts every line not taken as dropped, never as written, so
-// written() + dropped() is every line handed to the queue.
+// Output: through a LineWriter (line_writer.h): a line counts as written
+// only once write(2) took all its bytes; a failed or short write (full disk,
+// closed pipe) counts the lines not taken as dropped, so written() +
+// dropped() is every line handed to the queue (dedup summaries aside).
 //
 // Rotation: RequestReopen() (any thread, async-signal-safe: one atomic store)
 // makes the writer thread close the file and open the same path again, at the
@@ -44,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "gateway/inspect/decision.h"
 #include "gateway/output/decision_json.h"
+#include "gateway/output/line_writer.h"
 #include "gateway/output/syslog_sink.h"
 
 namespace vigie {
@@ -53,9 +53,6 @@ namespace vigie {
 inline constexpr size_t kDefaultLogQueueLines = 8192;
 // How long the writer sleeps when every ring is empty.
 inline constexpr int kLogWriterIdleMicros = 2000;
-// The writer's batch: written out when it holds this much (and at the end of
-// each drain), so one write(2) carries many lines without delaying them.
-inline constexpr size_t kLogBatchBytes = 64 * 1024;
 
 class LogQueue : private LineOutput {
  public:
@@ -79,37 +76,32 @@ class LogQueue : private LineOutput {
   // Reopens done so far (tests, the run loop's messages).
   uint64_t reopens() const { return reopens_.load(std::memory_order_relaxed); }
 
-  uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  uint64_t written() const { return out_.written(); }
   // Lines lost: full rings plus lines a write(2) failed to take.
   uint64_t dropped() const;
-  uint64_t write_errors() const { return write_dropped_.load(std::memory_order_relaxed); }
+  uint64_t write_errors() const { return out_.dropped(); }
   // Dedup figures (0 when off); read after Stop().
   uint64_t dedup_suppressed() const { return dedup_ ? dedup_->suppressed() : 0; }
   uint64_t dedup_overflow() const { return dedup_ ? dedup_->overflow() : 0; }
 
  private:
   class Ring;
-  LogQueue(int fd, std::string path, const LogOptions& opts);
+  LogQueue(int fd, bool owned, std::string path, const LogOptions& opts);
   void WriteLine(std::string_view line, Action action) override;
-  // Writes the batch out; counts its lines written or dropped.
-  void Flush();
   void MaybeReopen();
   void WriterLoop();
   // Writes what the rings hold; returns the number of lines written.
   size_t DrainOnce();
 
-  int fd_;
+  bool owned_;         // the fd is a file we opened (not standard output)
   std::string path_;  // "" for standard output
-  std::string batch_;  // writer thread only
-  std::vector<size_t> batch_ends_;  // end offset of each line in batch_
+  LineWriter out_;     // writer thread only (its counters: any thread)
   std::vector<std::unique_ptr<Ring>> producers_;
   std::unique_ptr<SyslogSink> syslog_;
   LogOptions opts_;
   std::unique_ptr<DedupTable> dedup_;  // writer thread only
   std::thread writer_;
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> written_{0};
-  std::atomic<uint64_t> write_dropped_{0};
   std::atomic<bool> reopen_{false};
   std::atomic<uint64_t> reopens_{0};
 };
