@@ -147,7 +147,8 @@ void PrintRunSummary(const SummaryFigures& f, const Policy& policy, FILE* out) {
   absl::FPrintF(out, "  decisions          %d (block %d, log %d, allow %d)\n", c.Get(Counter::k_decisions),
                 c.Get(Counter::k_decisions_block), c.Get(Counter::k_decisions_log),
                 c.Get(Counter::k_decisions_allow));
-  absl::FPrintF(out, "  log events         written %d, dropped (queue full) %d\n", f.log_written, f.log_dropped);
+  absl::FPrintF(out, "  log events         written %d, dropped (queue full or write refused) %d\n", f.log_written,
+                f.log_dropped);
   if (f.syslog) absl::FPrintF(out, "  syslog             sent %d, errors %d\n", f.syslog_sent, f.syslog_errors);
   absl::FPrintF(out, "  errors             %d, queue overruns %d\n", s.errors, s.overruns);
   absl::FPrintF(out, "  flows              created %d, evicted %d, quota hits %d (flows) %d (buffers)\n",
