@@ -71,6 +71,7 @@ namespace vigie {
   X(decisions_block, "decisions with action block")                                     \
   X(decisions_log, "decisions with action log")                                         \
   X(decisions_allow, "decisions with action allow")                                     \
+  X(log_events, "decision events handed to the log (written + dropped, dedup aside)")    \
   X(log_events_written, "decision events written to the log")                           \
   X(log_events_dropped, "decision events lost because a log queue was full")
 

@@ -1,5 +1,9 @@
 #include "gateway/cli/commands.h"
 
+#include <algorithm>
+
+#include "gateway/inspect/pipeline.h"
+
 #include <boost/program_options.hpp>
 
 #include <filesystem>
@@ -79,6 +83,15 @@ int CheckConfigCommand(const Args& args) {
   absl::PrintF("%s: ok (%d apps, %d list entries, %d exceptions, %d warnings)\n", pol.config().path,
                pol.matcher().app_count(), pol.matcher().stats().entries, pol.config().exceptions.size(),
                warnings.size());
+  // What the caps allow in memory (README "Caps and sizing").
+  const Config& cfg = pol.config();
+  const Pipeline::MemoryBound m = Pipeline::Bound(cfg.flows);
+  const size_t workers = std::max<size_t>(1, cfg.mode == "monitor" ? cfg.interfaces.size() : cfg.queues.size());
+  absl::PrintF("%s: memory: at most %.0f MiB per worker for flows and reassembly (%d flows x %d B, %d buffers x %d B, "
+               "%d hello buffers x %d B, fragment chains %.0f MiB); %d worker(s): %.0f MiB\n",
+               cfg.path, double(m.total) / (1 << 20), cfg.flows.max_flows, m.flows.per_flow,
+               cfg.flows.reassembly_buffers, m.flows.per_buffer, m.flows.aux_buffers, m.flows.per_aux,
+               double(m.fragments) / (1 << 20), workers, double(m.total * workers) / (1 << 20));
   return strict && !warnings.empty() ? 1 : 0;
 }
 

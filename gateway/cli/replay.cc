@@ -1,5 +1,6 @@
 #include "gateway/cli/commands.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -50,6 +51,10 @@ int ReplayCommand(const Args& args) {
     if (!f.ok()) return Fail(absl::StrCat("replay: ", f.status().message()));
     lopts.format = *f;
   }
+  // A closed standard output (`vigie replay ... | head -1`) must not kill the
+  // replay: the writes fail (EPIPE), the lines count as dropped and the
+  // summary still says so (log_file.h).
+  signal(SIGPIPE, SIG_IGN);
   auto sink = JsonLineSink::Open(log.empty() ? cfg.log_path : log, lopts);
   if (!sink.ok()) return Fail(std::string(sink.status().message()));
   PipelineOptions opts;
@@ -80,8 +85,9 @@ int ReplayCommand(const Args& args) {
   f.counters = pipeline.counters();
   f.by_app = pipeline.by_app();
   // Lines in the log: with dedup, fewer than the decisions handed to it.
-  f.log_written = (*sink)->written();
-  f.log_dropped = (*sink)->dropped();
+  SetLogFigures(&f, (*sink)->written(), (*sink)->dropped());
+  AddTopSources(&f, pipeline.top_sources());
+  f.memory = Pipeline::Bound(cfg.flows);
   if (const DedupTable* dd = (*sink)->dedup()) {
     std::fprintf(stderr, "vigie: dedup: %llu decisions counted in %llu summary events; %llu written as is (table full)\n",
                  static_cast<unsigned long long>(dd->suppressed()), static_cast<unsigned long long>(dd->summaries()),

@@ -229,8 +229,9 @@ int RunCommand(const std::vector<std::string>& args) {
   (*log)->Stop();
   SummaryFigures f = SumWorkers(nfq ? nfq->Reports() : mon->Reports());
   f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  f.log_written = (*log)->written();
-  f.log_dropped = (*log)->dropped();
+  SetLogFigures(&f, (*log)->written(), (*log)->dropped());
+  f.memory = Pipeline::Bound(cfg.flows);
+  f.memory_workers = f.workers.size();
   if (const SyslogSink* s = (*log)->syslog()) {
     f.syslog = true;
     f.syslog_sent = s->sent();

@@ -5,6 +5,16 @@
 
 namespace vigie {
 
+size_t IpReassembler::MemoryBound() {
+  // Per train: its list node (two links), data at the cap, the ranges (at
+  // most one per fragment, doubled by vector growth), its index entry
+  // (at most two slots with the rehash; one control byte each).
+  constexpr size_t kPerTrain = sizeof(Train) + 2 * sizeof(void*) + kMaxDatagramBytes +
+                               2 * kMaxFragmentsPerTrain * sizeof(std::pair<uint32_t, uint32_t>) +
+                               2 * (sizeof(std::pair<const Key, TrainList::iterator>) + 1);
+  return kMaxFragmentTrains * kPerTrain + kMaxDatagramBytes;
+}
+
 void IpReassembler::Drop(TrainList::iterator it) {
   index_.erase(it->key);
   trains_.erase(it);
@@ -68,7 +78,10 @@ bool IpReassembler::Add(const DecodedPacket& pkt, uint64_t now_us, absl::Span<co
     Drop(it);
     return false;
   }
-  if (t.data.size() < end) t.data.resize(end);
+  if (t.data.size() < end) {
+    t.data.reserve(end);  // exactly: resize alone may double the capacity (MemoryBound)
+    t.data.resize(end);
+  }
   // Copy only the bytes not yet held (first received wins).
   uint32_t start = f.offset;
   uint32_t stop = static_cast<uint32_t>(end);

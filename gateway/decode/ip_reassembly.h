@@ -42,6 +42,9 @@ class IpReassembler {
   bool Add(const DecodedPacket& pkt, uint64_t now_us, absl::Span<const uint8_t>* payload, uint8_t* proto);
 
   size_t trains() const { return trains_.size(); }
+  // Bytes held at most: kMaxFragmentTrains trains of kMaxDatagramBytes with
+  // their ranges and index entries, plus the last completed datagram.
+  static size_t MemoryBound();
 
  private:
   struct Key {

@@ -10,6 +10,10 @@ FlowTable::FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t 
     : opts_(opts), counters_(counters), next_id_(id_base), id_step_(id_step) {
   index_.reserve(std::min<size_t>(opts_.max_flows, 65536));
   sources_.reserve(std::min<size_t>(opts_.max_flows, 65536));
+  // Address space only: pages are touched as flows arrive, and growing never
+  // holds two copies of the array (MemoryBound counts max_flows slots).
+  slots_.reserve(opts_.max_flows);
+  top_.reserve(kTopSources);
 }
 
 void FlowTable::Unlink(uint32_t i) {
@@ -34,6 +38,7 @@ void FlowTable::Remove(uint32_t i) {
   Release(&f);
   if (auto it = sources_.find(f.client_ip); it != sources_.end() && --it->second.flows == 0 &&
                                             it->second.buffers == 0) {
+    Retire(it->first, it->second);
     sources_.erase(it);
   }
   Unlink(i);
@@ -103,6 +108,7 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
   } else {
     // Full: evict the least recently seen flow, UDP first (cheaper to lose).
     uint32_t victim = head_[1] != kNil ? head_[1] : head_[0];
+    if (SourceUsage* v = Source(slots_[victim].client_ip)) ++v->evicted;
     Remove(victim);
     counters_->Inc(Counter::k_flows_evicted);
     // (Remove may have erased the entry `use` referred to.)
@@ -402,7 +408,10 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
 
 void FlowTable::TurnRound(Flow* flow) {
   auto it = sources_.find(flow->client_ip);
-  if (it != sources_.end() && it->second.flows > 0) --it->second.flows;
+  if (it != sources_.end() && it->second.flows > 0 && --it->second.flows == 0 && it->second.buffers == 0) {
+    Retire(it->first, it->second);  // as Remove: an entry holding nothing is not kept
+    sources_.erase(it);
+  }
   std::swap(flow->client_ip, flow->server_ip);
   std::swap(flow->client_port, flow->server_port);
   ++sources_[flow->client_ip].flows;

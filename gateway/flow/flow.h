@@ -27,7 +27,13 @@
 // segment starting past the cap is not held and does not end the stream.
 // Fair shares: each source holds at most max_per_source flows and
 // reassembly_per_source buffers (flow_quota_hit, tcp_reasm_quota_hit, and
-// per source in sources()).
+// per source in sources()). The sources with the most refusals and
+// evictions are kept for the report after their flows are gone
+// (TopSources(), at most kTopSources of them).
+//
+// Memory: bounded by the options alone (MemoryBound(): the slot array is
+// reserved at max_flows, the hash tables and pools are counted at their
+// largest, rehash included); README "Caps and sizing".
 //
 // Thread safety: one FlowTable per worker (flows are sharded by hash); none
 // of it is shared. No allocation per packet once the table has grown.
@@ -126,6 +132,26 @@ struct Flow {
   bool in_use = false;
 };
 
+// Sources kept in the report of the heaviest ones (TopSources()).
+inline constexpr size_t kTopSources = 10;
+
+// One source's refusals and evictions over the table's life.
+struct SourceReport {
+  IpAddress ip;
+  uint64_t quota_hits = 0;  // flows and buffers refused by its share
+  uint64_t evicted = 0;     // its flows evicted because the table was full
+  uint32_t flows = 0;       // flows it holds now
+};
+
+// The most a FlowTable can hold, in bytes, from its options alone.
+struct FlowMemoryBound {
+  size_t per_flow = 0;     // slot, index and source entries, free list
+  size_t per_buffer = 0;   // one reassembly buffer with its bitmap
+  size_t per_aux = 0;      // one aux (ClientHello join) buffer
+  size_t aux_buffers = 0;  // how many aux buffers at most
+  size_t total = 0;
+};
+
 struct FlowTableOptions {
   size_t max_flows = 262144;
   size_t reassembly_buffers = 1024;
@@ -158,6 +184,7 @@ class FlowTable {
     uint32_t flows = 0;
     uint32_t buffers = 0;
     uint64_t quota_hits = 0;  // flows and buffers refused
+    uint64_t evicted = 0;     // flows evicted (table full)
     // [inspect] checksums = auto: transport checksums seen right / wrong.
     uint32_t checksum_good = 0, checksum_bad = 0;
   };
@@ -167,6 +194,14 @@ class FlowTable {
     return it == sources_.end() ? nullptr : &it->second;
   }
   const absl::flat_hash_map<IpAddress, SourceUsage>& sources() const { return sources_; }
+
+  // The sources with the most refusals plus evictions, heaviest first, at
+  // most kTopSources: those holding flows now and those retired (their last
+  // flow gone) that were among the heaviest when they left. A source whose
+  // figures never reached the retired list's smallest is not listed.
+  std::vector<SourceReport> TopSources() const;
+  // Flows at most, buffers at most: bytes (see FlowMemoryBound).
+  static FlowMemoryBound MemoryBound(const FlowTableOptions& opts);
 
   // Expires idle flows (called per packet; O(expired)).
   void Expire(uint64_t now_us);
@@ -201,6 +236,8 @@ class FlowTable {
   void Unlink(uint32_t i);
   void PushBack(uint32_t i);
   void Remove(uint32_t i);
+  // Keeps a source leaving sources_ in top_ if it is among the heaviest.
+  void Retire(const IpAddress& ip, const SourceUsage& use);
   // A pool entry: kReassemblyCap data bytes, then the held-bytes bitmap
   // (uint64_t words; the data size is a multiple of 4, padded to 8).
   static constexpr size_t kBitmapOffset = (size_t{kReassemblyCap} + 7) / 8 * 8;
@@ -229,6 +266,7 @@ class FlowTable {
   size_t buffer_count_ = 0;
   std::vector<int32_t> free_buffers_;
   absl::flat_hash_map<IpAddress, SourceUsage> sources_;
+  std::vector<SourceReport> top_;  // retired sources, at most kTopSources
   // Aux buffers, allocated on first use (at most reassembly_buffers / 4).
   std::vector<std::unique_ptr<uint8_t[]>> aux_pool_;
   std::vector<int32_t> aux_free_;

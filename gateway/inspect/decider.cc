@@ -236,7 +236,7 @@ void Decider::Record(const Decision& d, bool write) {
   by_app_[slot][static_cast<size_t>(d.verdict.action)]++;
   if (write && sink_ && ShouldLog(d, log_mode_)) {
     sink_->Write(d, pol);
-    counters_->Inc(Counter::k_log_events_written);
+    counters_->Inc(Counter::k_log_events);
   }
 }
 

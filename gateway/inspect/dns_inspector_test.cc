@@ -21,7 +21,7 @@ TEST_F(PipelineTest, DnsQueryForBlockedNameFromManagedSource) {
   EXPECT_EQ(Count(Counter::k_dns_queries), 2u);
   EXPECT_EQ(Count(Counter::k_decisions), 2u);
   EXPECT_EQ(Count(Counter::k_decisions_block), 1u);
-  EXPECT_EQ(Count(Counter::k_log_events_written), 1u);
+  EXPECT_EQ(Count(Counter::k_log_events), 1u);
 }
 
 TEST_F(PipelineTest, DnsQueryOverIpv6) {

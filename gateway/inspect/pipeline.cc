@@ -43,6 +43,14 @@ bool Pipeline::IsDnsPort(uint16_t port) const {
   return std::find(ports.begin(), ports.end(), port) != ports.end();
 }
 
+Pipeline::MemoryBound Pipeline::Bound(const FlowTableOptions& opts) {
+  MemoryBound m;
+  m.flows = FlowTable::MemoryBound(opts);
+  m.fragments = IpReassembler::MemoryBound();
+  m.total = m.flows.total + m.fragments;
+  return m;
+}
+
 PacketVerdict Pipeline::Process(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us,
                                 uint64_t frame_no) {
   counters_.Inc(Counter::k_packets);

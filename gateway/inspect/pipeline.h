@@ -70,6 +70,16 @@ class Pipeline {
   // By app name, surviving reloads (Decider::by_app_name).
   std::vector<AppDecisions> by_app_name() const { return decider_.by_app_name(); }
   size_t flows() const { return flows_.size(); }
+  // The sources with the most flow/buffer refusals and evictions (flow.h).
+  std::vector<SourceReport> top_sources() const { return flows_.TopSources(); }
+  // Bytes one pipeline holds at most beyond the policy it reads: its flow
+  // table and IP reassembler (README "Caps and sizing").
+  struct MemoryBound {
+    FlowMemoryBound flows;
+    size_t fragments = 0;
+    size_t total = 0;
+  };
+  static MemoryBound Bound(const FlowTableOptions& opts);
 
  private:
   PacketVerdict ProcessFrame(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us, uint64_t frame_no);

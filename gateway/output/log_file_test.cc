@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <csignal>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -94,6 +96,41 @@ TEST(LogFile, ExistingSizeAndReopen) {
   EXPECT_EQ((*f)->reopens(), 1u);
   EXPECT_EQ(Lines(log).size(), 1u);
   EXPECT_EQ(Lines(t.dir / "moved").size(), 1u);
+}
+
+// A full disk: /dev/full fails every write with ENOSPC; every line counts dropped.
+TEST(LogFile, AFullDiskCountsEveryLineDropped) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  auto f = LogFile::Open("/dev/full", LogRotation{});
+  ASSERT_TRUE(f.ok()) << f.status();
+  for (int i = 0; i < 700; ++i) (*f)->Append(Line(i));
+  (*f)->Flush();
+  EXPECT_EQ((*f)->written(), 0u);
+  EXPECT_EQ((*f)->dropped(), 700u);
+}
+
+// A closed pipe (the reader exited): EPIPE, SIGPIPE ignored as the CLI does;
+// what the pipe took counts written, the rest dropped.
+TEST(LogFile, AClosedPipeCountsDroppedAfterWhatItTook) {
+  signal(SIGPIPE, SIG_IGN);
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  auto f = LogFile::Open("/proc/self/fd/" + std::to_string(p[1]), LogRotation{});
+  ::close(p[1]);
+  ASSERT_TRUE(f.ok()) << f.status();
+  (*f)->Append(Line(0));
+  (*f)->Flush();  // the pipe takes it
+  ::close(p[0]);
+  for (int i = 1; i < 500; ++i) (*f)->Append(Line(i));
+  (*f)->Flush();
+  EXPECT_EQ((*f)->written(), 1u);
+  EXPECT_EQ((*f)->dropped(), 499u);
+}
+
+TEST(LogFile, OpenSaysWhy) {
+  auto f = LogFile::Open("/nonexistent/dir/x.jsonl", LogRotation{});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("/nonexistent/dir/x.jsonl"), std::string_view::npos);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "gateway/base/counters.h"
 #include "gateway/enforce/enforce.h"
+#include "gateway/flow/flow.h"
 #include "gateway/inspect/decider.h"
 
 namespace vigie {
@@ -80,6 +81,8 @@ struct WorkerReport {
   // The same by app name, over every policy snapshot the worker used (what
   // the metrics endpoint shows: a reload never makes a counter go back).
   std::vector<AppDecisions> by_app_name;
+  // The worker's heaviest sources (flow.h TopSources).
+  std::vector<SourceReport> top_sources;
 };
 
 }  // namespace vigie

@@ -42,6 +42,7 @@ SummaryFigures SumWorkers(std::vector<WorkerReport> reports) {
     f.enforce.tcp_resets += r.enforce.tcp_resets;
     f.enforce.not_answered += r.enforce.not_answered;
     f.counters.Add(r.counters);
+    AddTopSources(&f, r.top_sources);
     AddByApp(&f.by_app, r.by_app);
     for (const AppDecisions& a : r.by_app_name) {
       auto it = std::find_if(f.by_app_name.begin(), f.by_app_name.end(),
@@ -56,6 +57,42 @@ SummaryFigures SumWorkers(std::vector<WorkerReport> reports) {
   f.workers = std::move(reports);
   return f;
 }
+
+void SetLogFigures(SummaryFigures* f, uint64_t written, uint64_t dropped) {
+  f->log_written = written;
+  f->log_dropped = dropped;
+  f->counters.c[static_cast<size_t>(Counter::k_log_events_written)] = written;
+  f->counters.c[static_cast<size_t>(Counter::k_log_events_dropped)] = dropped;
+}
+
+void AddTopSources(SummaryFigures* f, const std::vector<SourceReport>& sources) {
+  for (const SourceReport& s : sources) {
+    auto it = std::find_if(f->top_sources.begin(), f->top_sources.end(),
+                           [&](const SourceReport& x) { return x.ip == s.ip; });
+    if (it == f->top_sources.end()) it = f->top_sources.insert(f->top_sources.end(), SourceReport{s.ip, 0, 0, 0});
+    it->quota_hits += s.quota_hits;
+    it->evicted += s.evicted;
+    it->flows += s.flows;
+  }
+  std::sort(f->top_sources.begin(), f->top_sources.end(), [](const SourceReport& x, const SourceReport& y) {
+    return x.quota_hits + x.evicted > y.quota_hits + y.evicted;
+  });
+  if (f->top_sources.size() > kTopSources) f->top_sources.resize(kTopSources);
+}
+
+namespace {
+void PrintCaps(const SummaryFigures& f, FILE* out) {
+  const Pipeline::MemoryBound& m = f.memory;
+  absl::FPrintF(out, "memory bound: %.1f MiB (%d worker(s): %d B per flow, %d B per reassembly buffer, "
+                "%d B per aux buffer, %.1f MiB of fragment chains)\n",
+                double(m.total) * double(f.memory_workers) / (1 << 20), f.memory_workers, m.flows.per_flow,
+                m.flows.per_buffer, m.flows.per_aux, double(m.fragments) / (1 << 20));
+  for (const SourceReport& s : f.top_sources) {
+    absl::FPrintF(out, "  source %-39s quota hits %d, flows evicted %d, flows held %d\n", s.ip.ToString(),
+                  s.quota_hits, s.evicted, s.flows);
+  }
+}
+}  // namespace
 
 void PrintReplaySummary(const SummaryFigures& f, const Policy& policy, FILE* out) {
   const Counters& c = f.counters;
@@ -82,6 +119,8 @@ void PrintReplaySummary(const SummaryFigures& f, const Policy& policy, FILE* out
     for (int k = 0; k < 3; ++k) tot[k] += row[k];
   }
   absl::FPrintF(out, "  %-14s %8d %8d %8d\n", "total", tot[2], tot[1], tot[0]);
+  absl::FPrintF(out, "log events: written %d, dropped %d\n", f.log_written, f.log_dropped);
+  PrintCaps(f, out);
   bool any = false;
   for (size_t i = 0; i < kAnomalyCount; ++i) {
     if (c.a[i] == 0) continue;
@@ -112,6 +151,11 @@ void PrintRunSummary(const SummaryFigures& f, const Policy& policy, FILE* out) {
   absl::FPrintF(out, "  log events         written %d, dropped %d (queue full or write error)\n", f.log_written, f.log_dropped);
   if (f.syslog) absl::FPrintF(out, "  syslog             sent %d, errors %d\n", f.syslog_sent, f.syslog_errors);
   absl::FPrintF(out, "  errors             %d, queue overruns %d, fail-open %d\n", s.errors, s.overruns, s.fail_open);
+  absl::FPrintF(out, "  flows              created %d, evicted %d, quota hits %d (flows) %d (buffers)\n",
+                c.Get(Counter::k_flows_created), c.Get(Counter::k_flows_evicted), c.Get(Counter::k_flow_quota_hit),
+                c.Get(Counter::k_tcp_reasm_quota_hit));
+  absl::FPrintF(out, "  ");
+  PrintCaps(f, out);
   for (const AppDecisions& a : NamedRows(f, policy)) {
     const auto& row = a.n;
     if (row[0] + row[1] + row[2] == 0) continue;
@@ -141,6 +185,18 @@ std::string SummaryJson(const SummaryFigures& f, const Policy& policy) {
   }
   w.EndObject();
   w.Key("log").BeginObject().Field("written", f.log_written).Field("dropped", f.log_dropped).EndObject();
+  w.Key("sources").BeginArray();
+  for (const SourceReport& src : f.top_sources) {
+    w.BeginObject().Field("ip", src.ip.ToString()).Field("quota_hits", src.quota_hits);
+    w.Field("evicted", src.evicted).Field("flows", uint64_t{src.flows}).EndObject();
+  }
+  w.EndArray();
+  const Pipeline::MemoryBound& m = f.memory;
+  w.Key("memory").BeginObject().Field("workers", uint64_t{f.memory_workers});
+  w.Field("per_flow", uint64_t{m.flows.per_flow}).Field("per_buffer", uint64_t{m.flows.per_buffer});
+  w.Field("per_aux_buffer", uint64_t{m.flows.per_aux}).Field("flow_table", uint64_t{m.flows.total});
+  w.Field("fragments", uint64_t{m.fragments});
+  w.Field("bound", uint64_t{m.total * f.memory_workers}).EndObject();
   if (f.live) {
     const SourceStats& src = f.source;
     w.Key("source").BeginObject();

@@ -5,6 +5,11 @@
 //   {"seconds":S,"counters":{NAME:N,...},"anomalies":{NAME:N,...},
 //    "decisions":{APP:{"block":N,"log":N,"allow":N},...},   ("" = no app)
 //    "log":{"written":N,"dropped":N},
+//    "sources":[{"ip":IP,"quota_hits":N,"evicted":N,"flows":N},...],
+//              (the heaviest by refusals + evictions, flow.h TopSources)
+//    "memory":{"workers":N,"per_flow":B,"per_buffer":B,"per_aux_buffer":B,
+//              "flow_table":B,"fragments":B,"bound":B},
+//              (bytes; flow_table and fragments: per worker; bound: all workers)
 //    and for `run` only:
 //    "source":{"packets":N,"accepted":N,"dropped":N,"marked_allow":N,
 //              "marked_block":N,"errors":N,"overruns":N,"fail_open":N},
@@ -23,6 +28,8 @@
 #include <vector>
 
 #include "gateway/base/counters.h"
+#include "gateway/flow/flow.h"
+#include "gateway/inspect/pipeline.h"
 #include "gateway/output/stats.h"
 #include "gateway/policy/policy.h"
 
@@ -37,6 +44,11 @@ struct SummaryFigures {
   std::vector<AppDecisions> by_app_name;
   uint64_t log_written = 0;
   uint64_t log_dropped = 0;
+  // The heaviest sources (refusals + evictions), merged over the workers.
+  std::vector<SourceReport> top_sources;
+  // What the flow tables and reassemblers may hold, per worker.
+  Pipeline::MemoryBound memory;
+  size_t memory_workers = 1;
   // Live runs.
   bool live = false;
   SourceStats source;
@@ -48,6 +60,12 @@ struct SummaryFigures {
 
 // Sums the workers' reports (live runs).
 SummaryFigures SumWorkers(std::vector<WorkerReport> reports);
+// Sets what the log writer counted: log_written / log_dropped and the
+// counters log_events_written / log_events_dropped (the workers count only
+// log_events, the lines handed to the log).
+void SetLogFigures(SummaryFigures* f, uint64_t written, uint64_t dropped);
+// Adds one worker's heaviest sources into f->top_sources (by address).
+void AddTopSources(SummaryFigures* f, const std::vector<SourceReport>& sources);
 
 // The replay table: packets, names, decisions by app with their policy,
 // anomalies and every non-zero counter.

@@ -31,6 +31,7 @@ WorkerReport ReportOf(const SourceWorker& w) {
   r.counters = w.pipeline->counters();
   r.by_app = w.pipeline->by_app();
   r.by_app_name = w.pipeline->by_app_name();
+  r.top_sources = w.pipeline->top_sources();
   return r;
 }
 }  // namespace
