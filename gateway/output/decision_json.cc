@@ -1,6 +1,8 @@
 #include "gateway/output/decision_json.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -19,12 +21,25 @@ void AppendIp(const IpAddress& ip, JsonWriter& w) {
 
 }  // namespace
 
-void AppendJsonTimestamp(uint64_t us, std::string* out) {
+namespace {
+
+// The quoted timestamp in `buf`, without allocating (decision lines are
+// formatted on the packet path's thread).
+std::string_view JsonTimestamp(uint64_t us, char (&buf)[48]) {
   time_t secs = static_cast<time_t>(us / 1'000'000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  absl::StrAppendFormat(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06uZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(us % 1'000'000));
+  const int n = std::snprintf(buf, sizeof buf, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06uZ\"", tm.tm_year + 1900,
+                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                              static_cast<unsigned>(us % 1'000'000));
+  return std::string_view(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
+}
+
+}  // namespace
+
+void AppendJsonTimestamp(uint64_t us, std::string* out) {
+  char buf[48];
+  out->append(JsonTimestamp(us, buf));
 }
 
 std::string RuleSource(const RuleMatch& m) { return m.rule->source(); }
@@ -58,10 +73,8 @@ void FormatDecision(const Decision& d, const Policy& policy, std::string* out) {
 
 void FormatDecision(const Decision& d, const Policy& policy, std::string_view community_id, std::string* out) {
   JsonWriter w(out);
-  w.BeginObject().Key("timestamp");
-  std::string ts;
-  AppendJsonTimestamp(d.ts_us, &ts);
-  w.Raw(ts);
+  char ts[48];
+  w.BeginObject().Key("timestamp").Raw(JsonTimestamp(d.ts_us, ts));
   w.Field("action", ActionName(d.verdict.action));
   w.Field("reason", ReasonName(d.verdict.reason));
   w.Field("proto", ProtoName(d.proto));
@@ -84,7 +97,14 @@ void FormatDecision(const Decision& d, const Policy& policy, std::string_view co
   w.FieldOrNull("app", static_cast<bool>(m), m ? policy.matcher().app_name(m.app) : std::string_view());
   w.FieldOrNull("list", static_cast<bool>(m), m.allow ? "allow" : "block");
   w.FieldOrNull("rule", static_cast<bool>(m), m ? std::string_view(m.rule->text) : std::string_view());
-  if (m) w.Field("rule_source", RuleSource(m));
+  if (m) {
+    // RuleSource(m) without a std::string: "FILE:LINE" as two parts.
+    const Rule& r = *m.rule;
+    char line[24];
+    const int n = std::snprintf(line, sizeof line, ":%u", r.line);
+    w.Key("rule_source").String(r.rel_file.empty() ? r.file : r.rel_file, 
+                                std::string_view(line, n > 0 ? static_cast<size_t>(n) : 0));
+  }
   if (d.verdict.exception != nullptr) {
     const ExceptionRule& x = *d.verdict.exception;
     w.Field("exception", x.id);

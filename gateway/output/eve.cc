@@ -66,7 +66,7 @@ void AppendEscaped(std::string_view s, bool raw_high, std::string* out) {
       case '\f': out->append("\\f"); continue;
       default: break;
     }
-    if (c < 0x20) {
+    if (c < 0x20 || c == 0x7F) {  // DEL too: no raw control byte reaches a terminal or syslog
       const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
       out->append(esc, sizeof(esc));
     } else if (c >= 0x80 && !raw_high) {

@@ -24,8 +24,9 @@
 // it is always a positive integer.
 //
 // Strings from the wire are escaped so every line is valid JSON and valid
-// UTF-8 whatever bytes they held: '"', '\' and control bytes are JSON escapes
-// (\u0000 for NUL); a string that is valid UTF-8 is kept as is; one that is
+// UTF-8 whatever bytes they held: '"', '\' and control bytes (and DEL, so no
+// raw control byte reaches a terminal or a syslog MSG) are JSON escapes
+// (\u0000 for NUL, \u007f); a string that is valid UTF-8 is kept as is; one that is
 // not has every byte >= 0x80 written as the text \xNN (JSON "\\xNN"), as
 // Suricata's JsonBuilder::set_string_from_bytes does, so a SOC rule written
 // against Suricata's output sees the same text.

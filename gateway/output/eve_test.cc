@@ -174,7 +174,8 @@ TEST(eve, Timestamps) {
 TEST(eve, EscapesJsonSpecials) {
   EXPECT_EQ(Str("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(Str(std::string_view("n\0l", 3)), "\"n\\u0000l\"");
-  EXPECT_EQ(Str("\n\r\t\b\f\x01\x1f\x7f"), "\"\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"");
+  // DEL is escaped too (no raw control byte in a line a terminal or syslog reads).
+  EXPECT_EQ(Str("\n\r\t\b\f\x01\x1f\x7f"), "\"\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f\"");
   EXPECT_EQ(Str("</script>"), "\"</script>\"");
 }
 

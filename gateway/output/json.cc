@@ -96,6 +96,15 @@ JsonWriter& JsonWriter::String(std::string_view s) {
   return *this;
 }
 
+JsonWriter& JsonWriter::String(std::string_view s, std::string_view plain_tail) {
+  BeforeValue();
+  AppendJsonString(s, out_);
+  out_->pop_back();  // the closing quote
+  out_->append(plain_tail);
+  out_->push_back('"');
+  return *this;
+}
+
 JsonWriter& JsonWriter::Uint(uint64_t v) {
   BeforeValue();
   absl::StrAppend(out_, v);

@@ -37,6 +37,10 @@ class JsonWriter {
   // An object member's name; the value call follows.
   JsonWriter& Key(std::string_view k);
   JsonWriter& String(std::string_view s);
+  // One string value written from two parts without building it: `s`
+  // escaped as above, then `plain_tail` as is (printable ASCII with no '"'
+  // or '\\', e.g. ":42").
+  JsonWriter& String(std::string_view s, std::string_view plain_tail);
   JsonWriter& Uint(uint64_t v);
   JsonWriter& Int(int64_t v);
   JsonWriter& Bool(bool b);

@@ -1,6 +1,9 @@
-// Built-in seeds for the fuzz targets (replay_main.cc runs them and their
-// mutations in ctest; libFuzzer starts from them via `--seeds DIR`).
+// Built-in seeds for the fuzz targets: replay_main.cc runs them and their
+// mutations in ctest, and writes them to tests/fuzz/regressions/<t>/
+// (`--write-seeds DIR`), where libFuzzer campaigns start from.
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,38 @@ namespace {
   p.pad_to = 1200;
   p.quic_bit = quic_bit;
   return vigie::testing::Protect(vigie::testing::kQuicTestVersions[0], p);
+}
+
+// Names built to break log consumers: quotes, backslashes, control bytes,
+// NUL, DEL, invalid UTF-8 (stray continuation, overlong, surrogate, truncated),
+// valid UTF-8, 63/64-byte labels and a 255-byte name.
+[[maybe_unused]] std::vector<std::string> HostileNames() {
+  using namespace std::string_literals;
+  return {"a\"b\\c.tiktok.com", "nul\0byte.tiktok.com"s, "ctl\x01\x1f\x7f\n\t.example.com",
+          "bad\xff\xfe.example.com", "cont\x80.tiktok.com", "over\xc0\xaf.example.com",
+          "surr\xed\xa0\x80.example.com", "trunc\xe2\x82.example.com", "caf\xc3\xa9.example.com",
+          std::string(63, 'a') + ".tiktok.com", std::string(64, 'b') + ".example.com",
+          std::string(63, 'c') + "." + std::string(63, 'd') + "." + std::string(63, 'e') + "." +
+              std::string(59, 'f') + ".com"};
+}
+
+// A file of the source tree (seeds for the list and config readers).
+[[maybe_unused]] Bytes SourceFile(const std::string& rel) {
+  std::ifstream in(std::string(VIGIE_SOURCE_DIR) + "/" + rel, std::ios::binary);
+  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+[[maybe_unused]] Bytes Text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+// An EVE input (fuzz_eve.cc): 12 scalar bytes, then length-prefixed strings.
+[[maybe_unused]] Bytes EveInput(const Bytes& scalars, const std::vector<std::string>& strings) {
+  Bytes b = scalars;
+  b.resize(12, 0);
+  for (const std::string& s : strings) {
+    b.push_back(static_cast<uint8_t>(std::min<size_t>(s.size(), 255)));
+    b.insert(b.end(), s.begin(), s.begin() + static_cast<long>(std::min<size_t>(s.size(), 255)));
+  }
+  return b;
 }
 
 // [selector][u16 length][frame] records for fuzz_pipeline.
@@ -87,7 +122,82 @@ std::vector<Bytes> FuzzSeeds() {
                            absl::MakeConstSpan(ch).subspan(third, third)));
   Bytes quic;
   Frame(&quic, 0, UdpFrame(c, Ep("142.250.74.100", 443), QuicInitial("www.instagram.com")));
-  return {seed, quic};
+  // Every hostile name as a DNS question, an SNI (TLS and QUIC) and an HTTP Host.
+  Bytes hostile;
+  uint16_t port = 41000;
+  for (const std::string& n : HostileNames()) {
+    const Endpoint cl = Ep("10.20.5.21", port++);
+    Frame(&hostile, 0, UdpFrame(cl, d, BuildDnsQuery(n, 1)));
+    Frame(&hostile, 0, TcpFrame(cl, s, 5000, 0, 0x02, {}));
+    Frame(&hostile, 0, TcpFrame(cl, s, 5001, 1, 0x18, Hello(n, false)));
+    Frame(&hostile, 0, UdpFrame(cl, Ep("142.250.74.100", 443), QuicInitial(n)));
+    const Endpoint web = Ep("203.0.113.80", 80);
+    const std::string req = "GET / HTTP/1.1\r\nHost: " + n + "\r\n\r\n";
+    Frame(&hostile, 0, TcpFrame(cl, web, 7000, 0, 0x02, {}));
+    Frame(&hostile, 0, TcpFrame(cl, web, 7001, 1, 0x18, Text(req)));
+  }
+  return {seed, quic, hostile};
+#elif defined(VIGIE_FUZZ_DNS_TCP_SPLIT)
+  Bytes one = {7};
+  PutBytes(&one, DnsTcpFramed(BuildDnsQuery("www.tiktok.com", 1)));
+  Bytes two = {42};
+  PutBytes(&two, DnsTcpFramed(BuildDnsQuery("example.org", 65, true)));
+  PutBytes(&two, DnsTcpFramed(BuildDnsQuery("web.whatsapp.com", 28)));
+  Bytes hostile = {200};
+  for (const std::string& n : HostileNames()) PutBytes(&hostile, DnsTcpFramed(BuildDnsQuery(n, 1)));
+  return {one, two, hostile};
+#elif defined(VIGIE_FUZZ_QUIC_SPLIT)
+  std::vector<Bytes> out;
+  uint8_t k = 3;
+  for (const std::string& sni : {std::string("www.tiktok.com"), HostileNames()[0], HostileNames()[3]}) {
+    ClientHelloSpec spec;
+    spec.sni = sni;
+    spec.alpn = {"h3"};
+    spec.pq_key_share = k == 3;  // ~1.2 KB: a hello over two Initials
+    Bytes b = {k};
+    k = static_cast<uint8_t>(k * 37 + 11);
+    PutBytes(&b, BuildClientHelloHandshake(spec));
+    out.push_back(b);
+  }
+  return out;
+#elif defined(VIGIE_FUZZ_EVE)
+  std::vector<Bytes> out;
+  for (const std::string& n : HostileNames()) {
+    out.push_back(EveInput({0x01, 0x02, 0x03, 0x04, 0x05, 0x03, 0x04, 0x11, 0xc3, 0x35, 0x00, 0x04},
+                           {"10.0.0.1", "9.9.9.9", "1:abc=", "", "Potential Corporate Privacy Violation", "tiktok",
+                            "block", "tiktok.list", n, "list", "block", "", "", "", n, n, n, n}));
+  }
+  out.push_back(EveInput({0, 0, 0, 0, 0x02, 0x05, 0x06, 0x06, 0, 0x50, 0x01, 0x03},
+                         {"fd00::1", "2001:db8::1", "", "sig \"x\"", "c\x7f", "", "", "", "", "", "", "EX-1",
+                          "T\x00K", "why\\", "", "", "sni\xe9", "host\x01"}));
+  return out;
+#elif defined(VIGIE_FUZZ_CONFIG)
+  return {SourceFile("deploy/vigie.toml"), Text(kPipelineTestConfig),
+          Text("[scope]\nmanaged = [\"10.0.0.0/8\"\n"),
+          Text("[scope]\nmanaged = [\"10.0.0.0/33\"]\n[lists]\ndir = \"lists\"\n"),
+          Text("[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"l\"\n[inspect]\nuninspected = \"drop\"\n"),
+          Text("[scope]\nmanaged = [\"10.0.0.0/8\"]\n[lists]\ndir = \"l\"\n[[exception]]\nid = \"X-1\"\n"
+               "apps = [\"tiktok\"]\nuntil = \"2026-02-30\"\n"),
+          Text("[gateway]\nqueues = []\nunknown = 1\n")};
+#elif defined(VIGIE_FUZZ_IMPORT_V2FLY)
+  return {SourceFile("lists/testdata/import/v2fly_tiktok"), SourceFile("lists/testdata/import/v2fly_netflix"),
+          SourceFile("lists/testdata/import/v2fly_x"),
+          Text("domain:a.com @ads\nfull:b.a.com\nkeyword:x\nregexp:^y$\ninclude:z\n# c\nsub.a.com\n")};
+#elif defined(VIGIE_FUZZ_IMPORT_ADGUARD_SERVICES)
+  return {SourceFile("lists/testdata/import/adguard_tiktok.yml"), SourceFile("lists/testdata/import/adguard_netflix.yml")};
+#elif defined(VIGIE_FUZZ_IMPORT_ADBLOCK)
+  return {SourceFile("lists/testdata/formats/adblock.txt"),
+          Text("||a.com^\n|b.com^\n||p16-*.cdn.net^\n@@||c.com^\n##.ad\n||d.com^$important\n||e.com/p^\n")};
+#elif defined(VIGIE_FUZZ_IMPORT_HOSTS)
+  return {SourceFile("lists/testdata/formats/hosts.txt"),
+          Text("0.0.0.0 a.com b.a.com\n127.0.0.1 localhost\n:: ip6-localhost\n# c\n1.2.3.4 x.org # t\n")};
+#elif defined(VIGIE_FUZZ_IMPORT_PLAIN)
+  return {SourceFile("lists/testdata/formats/plain.list"), SourceFile("lists/apps/tiktok.list"),
+          Text("a.com\nfull:b.a.com\np16-*.cdn.net\nip:10.0.0.0/8\n\xef\xbb\xbf\n")};
+#elif defined(VIGIE_FUZZ_LIST)
+  return {SourceFile("lists/testdata/formats/plain.list"), SourceFile("lists/testdata/formats/hosts.txt"),
+          SourceFile("lists/testdata/formats/adblock.txt"), SourceFile("lists/testdata/formats/dnsmasq.conf"),
+          SourceFile("lists/apps/tiktok.list"), SourceFile("lists/apps/telegram.list")};
 #else
   return {};
 #endif

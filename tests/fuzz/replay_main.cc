@@ -4,6 +4,9 @@
 // truncation, and N seeded random byte flips / insertions / deletions.
 //
 //   fuzz_replay_<target> [--mutations N] [FILE|DIR...]
+//   fuzz_replay_<target> --write-seeds DIR   writes each seed as DIR/seed-N
+//                                            (the start of regressions/<t>/)
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -32,12 +35,26 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--mutations" && i + 1 < argc) {
       mutations = std::strtoul(argv[++i], nullptr, 10);
+    } else if (a == "--write-seeds" && i + 1 < argc) {
+      const std::filesystem::path dir = argv[++i];
+      std::filesystem::create_directories(dir);
+      size_t n = 0;
+      for (const auto& seed : FuzzSeeds()) {
+        const std::filesystem::path p = dir / ("seed-" + std::to_string(++n));
+        std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(seed.data()),
+                                                  static_cast<std::streamsize>(seed.size()));
+        std::printf("%s\n", p.c_str());
+      }
+      return 0;
     } else if (std::filesystem::is_directory(a)) {
-      for (const auto& e : std::filesystem::directory_iterator(a)) files.push_back(e.path());
+      for (const auto& e : std::filesystem::directory_iterator(a)) {
+        if (e.is_regular_file() && e.path().filename() != ".keep") files.push_back(e.path());
+      }
     } else {
       files.emplace_back(a);
     }
   }
+  std::sort(files.begin(), files.end());
   size_t runs = 0;
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
@@ -48,8 +65,15 @@ int main(int argc, char** argv) {
   std::mt19937 rng(20261123);
   for (const auto& seed : FuzzSeeds()) {
     Run(seed);
-    for (size_t k = 0; k < seed.size(); ++k) Run(std::vector<uint8_t>(seed.begin(), seed.begin() + k));
-    runs += 1 + seed.size();
+    // Truncations: every one for a small seed, ~kTruncations evenly spread
+    // for a large one (a pipeline seed of many frames).
+    constexpr size_t kTruncations = 512;
+    const size_t step = seed.size() / kTruncations + 1;
+    for (size_t k = 0; k < seed.size(); k += step) {
+      Run(std::vector<uint8_t>(seed.begin(), seed.begin() + static_cast<long>(k)));
+      ++runs;
+    }
+    ++runs;
     for (size_t m = 0; m < mutations; ++m) {
       std::vector<uint8_t> x = seed;
       int edits = 1 + static_cast<int>(rng() % 4);
@@ -65,6 +89,6 @@ int main(int argc, char** argv) {
       ++runs;
     }
   }
-  std::printf("%zu inputs run, no crash\n", runs);
+  std::printf("%zu files and %zu inputs run, no contract broken\n", files.size(), runs);
   return 0;
 }

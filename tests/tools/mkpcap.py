@@ -390,7 +390,7 @@ def dns_response(query: bytes, answer_ip: str) -> bytes:
 
 @dataclasses.dataclass
 class HelloOptions:
-    sni: Optional[str] = None                 # server_name; None: no extension
+    sni: Optional[str | bytes] = None         # server_name; None: no extension
     alpn: Sequence[str] = ("h2", "http/1.1")  # () : no ALPN extension
     grease: bool = False                      # GREASE cipher/extension/group/version
     pq: bool = False                          # X25519MLKEM768 key share (~1.2 KB)
@@ -428,7 +428,8 @@ def client_hello(o: HelloOptions, one_record: bool = True) -> bytes:
     if o.grease:
         exts += _ext(g, b"")                                  # GREASE extension, empty
     if o.sni is not None:
-        host = o.sni.encode("ascii")
+        # bytes: written as given (hostile-name tests); str: an ASCII name
+        host = o.sni if isinstance(o.sni, bytes) else o.sni.encode("ascii")
         server_name_list = (u8(0)                             # name_type: host_name
                             + vec16(host))                    # HostName
         exts += _ext(EXT_SERVER_NAME, vec16(server_name_list))  # ServerNameList
