@@ -33,6 +33,7 @@ namespace vigie {
   X(flows_created, "flows created")                                                     \
   X(flows_expired, "flows expired after idle timeout")                                  \
   X(flows_evicted, "flows evicted because the flow table was full")                     \
+  X(flows_evicted_inspecting, "TCP flows evicted or expired mid-message: uninspected")  \
   X(tcp_segments_buffered, "TCP segments copied into a reassembly buffer")              \
   X(tcp_out_of_order, "TCP segments that arrived ahead of a gap")                       \
   X(tcp_retransmissions, "TCP segments wholly inside data already held")                \

@@ -34,6 +34,18 @@ void FlowTable::PushBack(uint32_t i) {
 
 void FlowTable::Remove(uint32_t i) {
   Flow& f = slots_[i];
+  if (f.state == FlowState::kInspecting && f.proto == kProtoTcp) {
+    // Gone before its message was whole: never a silent allow.
+    counters_->Inc(Counter::k_flows_evicted_inspecting);
+    if (evicted_.size() < kEvictedRemembered) evicted_.push_back(f);
+    if (evicted_keys_.insert(f.key).second) {
+      evicted_order_.push_back(f.key);
+      if (evicted_order_.size() > kEvictedRemembered) {
+        evicted_keys_.erase(evicted_order_.front());
+        evicted_order_.pop_front();
+      }
+    }
+  }
   Release(&f);
   if (auto it = sources_.find(f.client_ip); it != sources_.end() && --it->second.flows == 0 &&
                                             it->second.buffers == 0) {
@@ -125,6 +137,10 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
     f.client_ip = pkt.src, f.client_port = pkt.src_port, f.server_ip = pkt.dst, f.server_port = pkt.dst_port;
   } else {
     f.client_ip = pkt.dst, f.client_port = pkt.dst_port, f.server_ip = pkt.src, f.server_port = pkt.src_port;
+  }
+  if (auto ev = evicted_keys_.find(key); ev != evicted_keys_.end()) {
+    f.was_evicted = true;
+    evicted_keys_.erase(ev);
   }
   index_.emplace(key, i);
   PushBack(i);

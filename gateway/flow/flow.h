@@ -44,10 +44,13 @@
 #define VIGIE_GATEWAY_FLOW_FLOW_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/types/span.h"
 #include "gateway/base/counters.h"
 #include "classifiers/http.h"
@@ -66,6 +69,9 @@ inline constexpr uint32_t kReassemblyCap = (5 + kTlsMaxRecordLength + 7) / 8 * 8
 inline constexpr size_t kAuxBufferBytes = kMaxClientHelloBytes;
 // 64-bit words of the held-bytes bitmap kept after each reassembly buffer.
 inline constexpr uint32_t kReassemblyBitmapWords = (kReassemblyCap + 63) / 64;
+// 4-tuples of flows evicted mid-hello remembered, so that their later
+// mid-stream packets are not taken for a new, uninspectable-but-allowed flow.
+inline constexpr size_t kEvictedRemembered = 4096;
 
 struct FlowKey {
   IpAddress a, b;  // canonical order: (a, pa) < (b, pb)
@@ -150,6 +156,7 @@ struct Flow {
   uint8_t action = 0;  // strongest Action (config.h) decided for the flow, for enforcement
   uint8_t hellos = 0;  // TLS ClientHellos seen
   bool closed = false;  // a FIN or RST was seen (either way): the 4-tuple may be reused
+  bool was_evicted = false;  // its 4-tuple's last flow was evicted while inspecting
   int32_t aux = -1;     // aux pool slot (a ClientHello joined across records), -1 = none
   TlsHelloAssembler tls{};  // the ClientHello being assembled from records
   // HTTP keep-alive: the body of the last request still to skip.
@@ -240,6 +247,13 @@ class FlowTable {
   // source's share; empty (stream.no_buffer set) if none could be had.
   absl::Span<uint8_t> Aux(Flow* flow);
 
+  // Flows evicted or expired while inspecting (a hello partly received),
+  // since the last call: each is uninspected (Pipeline). Bounded by
+  // kEvictedRemembered; later mid-stream packets of their 4-tuples come back
+  // as flows with was_evicted.
+  std::vector<Flow> TakeEvicted() { return std::exchange(evicted_, {}); }
+  bool HasEvicted() const { return !evicted_.empty(); }
+
   size_t size() const { return index_.size(); }
   size_t buffers_in_use() const { return buffer_count_ - free_buffers_.size(); }
 
@@ -290,6 +304,9 @@ class FlowTable {
   // Aux buffers, allocated on first use (at most reassembly_buffers / 4).
   std::vector<std::unique_ptr<uint8_t[]>> aux_pool_;
   std::vector<int32_t> aux_free_;
+  std::vector<Flow> evicted_;
+  absl::flat_hash_set<FlowKey> evicted_keys_;
+  std::deque<FlowKey> evicted_order_;
 };
 
 }  // namespace vigie

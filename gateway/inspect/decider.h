@@ -109,6 +109,9 @@ class Decider {
     alt_names_ = {};
   }
   const PacketVerdict& current() const { return current_; }
+  // Puts back the packet's strongest decision (after decisions about other
+  // flows made on its way, e.g. evicted ones).
+  void RestoreCurrent(const PacketVerdict& v) { current_ = v; }
 
   void SetCaptureName(std::string_view name) { capture_ = name; }
   // Decisions by app (index = AppId of the snapshot of the last decision;

@@ -199,5 +199,48 @@ TEST_F(StreamEvasionTest, ConstantTtlAndApprovedTricksStayAllowed) {
   EXPECT_EQ(Count(Counter::k_tcp_ttl_suspect), 1u);
 }
 
+// A table of 4 flows: one half-sent hello, then other flows push it out.
+class EvictionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vigie_evict_" + std::to_string(::getpid()));
+    auto p = testing::WritePolicy(dir_, std::string(testing::kPipelineTestConfig) + "[flows]\nmax = 4\n");
+    ASSERT_TRUE(p.ok()) << p.status();
+    pipe_ = std::make_unique<Pipeline>(*p, &sink_, PipelineOptions());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  PacketVerdict Feed(const Bytes& f) {
+    ts_ += 1000;
+    return pipe_->Process(kEthernet, absl::MakeConstSpan(f), ts_, ++frame_);
+  }
+  fs::path dir_;
+  CaptureSink sink_;
+  std::unique_ptr<Pipeline> pipe_;
+  uint64_t ts_ = 1748736000ull * 1'000'000, frame_ = 0;
+};
+
+TEST_F(EvictionTest, FlowEvictedMidHelloIsUninspectedAndSoIsItsRest) {
+  Endpoint c = Ep("10.0.0.5", 50000), s = Ep("93.184.216.34", 443);
+  Bytes hello = Hello(kApproved);
+  Feed(TcpFrame(c, s, 1000, 0, kTcpSyn, {}));
+  Feed(TcpFrame(c, s, 1001, 1, kTcpAck, absl::MakeConstSpan(hello.data(), 40)));  // half a hello
+  for (int i = 0; i < 4; ++i) {
+    Feed(TcpFrame(Ep("10.0.0.9", static_cast<uint16_t>(40000 + i)), s, 7, 0, kTcpSyn, {}));
+  }
+  EXPECT_EQ(pipe_->counters().Get(Counter::k_flows_evicted_inspecting), 1u);
+  ASSERT_EQ(sink_.got.size(), 1u);
+  EXPECT_EQ(sink_.got[0].reason, Reason::kUninspected);
+  EXPECT_EQ(sink_.got[0].malformed, "evicted");
+  EXPECT_EQ(sink_.got[0].action, Action::kBlock);
+  // The rest of the hello arrives mid-stream, as a new flow: not allowed.
+  PacketVerdict v = Feed(TcpFrame(c, s, 1041, 1, kTcpAck, absl::MakeConstSpan(hello.data() + 40, hello.size() - 40)));
+  EXPECT_EQ(v.action, Action::kBlock);
+  EXPECT_TRUE(v.flow_final);
+  EXPECT_EQ(sink_.got.back().reason, Reason::kUninspected);
+  // A mid-stream flow never seen before is read as before (no eviction).
+  Endpoint other = Ep("10.0.0.6", 50001);
+  EXPECT_EQ(Feed(TcpFrame(other, s, 5000, 1, kTcpAck, Hello(kApproved))).action, Action::kAllow);
+}
+
 }  // namespace
 }  // namespace vigie

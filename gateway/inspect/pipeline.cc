@@ -100,7 +100,18 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
     decider_.Uninspected(Proto::kIp, "flow_quota", cx, &v, (hits & (hits - 1)) == 0);
     return v;
   }
+  if (flows_.HasEvicted()) DecideEvicted(pkt, ts_us, frame_no);
   const PacketContext cx{pkt, flow, ts_us, frame_no};
+  if (flow->was_evicted) {
+    flow->was_evicted = false;
+    if (pkt.l4_proto == kProtoTcp && from_client && !(pkt.tcp_flags & kTcpSyn)) {
+      // The rest of a connection whose hello was being read when its flow
+      // was evicted: it cannot be inspected now, never a silent allow.
+      decider_.Uninspected(Proto::kIp, "evicted", cx, &v);
+      FinishFlow(InspectEnv{&policy_, &counters_, &flows_, &decider_}, flow, &v);
+      return v;
+    }
+  }
   if (from_client && (flow->state == FlowState::kNew || flow->state == FlowState::kInspecting) &&
       ServerDrops(pkt, *flow)) {
     return v;  // the server never reads it: neither does Vigie (a decoy)
@@ -130,6 +141,16 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
     HandleTcp(cx, from_client, &v);
   }
   return v;
+}
+
+void Pipeline::DecideEvicted(const DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no) {
+  // Decisions about other connections: this packet's verdict stays its own.
+  const PacketVerdict saved = decider_.current();
+  for (Flow& gone : flows_.TakeEvicted()) {
+    PacketVerdict ignored;
+    decider_.Uninspected(ProtoOfStream(gone.kind), "evicted", PacketContext{pkt, &gone, ts_us, frame_no}, &ignored);
+  }
+  decider_.RestoreCurrent(saved);
 }
 
 bool Pipeline::ServerDrops(const DecodedPacket& pkt, const Flow& flow) {

@@ -83,6 +83,8 @@ class Pipeline {
   // around the DNS policy, decided by port.
   bool DecideDotPort(const PacketContext& cx, PacketVerdict* v);
   bool IsDnsPort(uint16_t port) const;
+  // Flows evicted or expired mid-message (FlowTable::TakeEvicted): uninspected.
+  void DecideEvicted(const DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no);
   // A client packet the server would drop for its transport checksum
   // ([inspect] checksums): not read.
   bool ServerDrops(const DecodedPacket& pkt, const Flow& flow);
