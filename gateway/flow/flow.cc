@@ -34,8 +34,10 @@ void FlowTable::PushBack(uint32_t i) {
 
 void FlowTable::Remove(uint32_t i) {
   Flow& f = slots_[i];
-  if (f.state == FlowState::kInspecting && f.proto == kProtoTcp) {
-    // Gone before its message was whole: never a silent allow.
+  const bool partial = (f.stream.buffer >= 0 && f.stream.high > 0) || f.tls.header_have > 0;
+  if (f.state == FlowState::kInspecting && f.proto == kProtoTcp && (f.hellos == 0 || partial)) {
+    // Gone before its message was whole (not after a decided one, waiting
+    // for the next): never a silent allow.
     counters_->Inc(Counter::k_flows_evicted_inspecting);
     if (evicted_.size() < kEvictedRemembered) evicted_.push_back(f);
     if (evicted_keys_.insert(f.key).second) {
