@@ -33,10 +33,11 @@ namespace vigie {
   X(flows_created, "flows created")                                                     \
   X(flows_expired, "flows expired after idle timeout")                                  \
   X(flows_evicted, "flows evicted because the flow table was full")                     \
+  X(flows_evicted_inspecting, "TCP flows evicted or expired mid-message: uninspected")  \
   X(tcp_segments_buffered, "TCP segments copied into a reassembly buffer")              \
   X(tcp_out_of_order, "TCP segments that arrived ahead of a gap")                       \
   X(tcp_retransmissions, "TCP segments wholly inside data already held")                \
-  X(tcp_overlap_conflicts, "TCP overlaps whose bytes differ from data held (first kept)") \
+  X(tcp_overlap_conflicts, "TCP overlaps whose bytes differ from data held (Linux rule kept, other read too)") \
   X(tcp_reasm_cap_hit, "TCP streams that reached the reassembly cap undecided")         \
   X(tcp_reasm_pool_empty, "TCP streams not reassembled: buffer pool exhausted")         \
   X(tcp_reasm_quota_hit, "TCP streams not reassembled: their source holds its share of buffers") \
@@ -47,7 +48,8 @@ namespace vigie {
   X(tcp_port_reuse, "new connections on the 4-tuple of a closed or decided one")      \
   X(tcp_beyond_cap, "TCP segments starting past the reassembly cap, not held")        \
   X(tcp_urgent, "TCP segments with urgent data (the urgent byte is not in the stream)") \
-  X(tcp_md5_unkeyed, "TCP segments with an MD5 signature option, dropped by the server") \
+  X(tcp_md5_unkeyed, "TCP segments with an MD5 signature option, dropped by the server (alternate reading)") \
+  X(tcp_ttl_suspect, "TCP segments with a TTL below the SYN's, maybe not delivered (alternate reading)") \
   X(checksum_bad, "segments and datagrams with a bad transport checksum, not read")  \
   X(checksum_offload, "sources whose checksums are all bad (offload): checks stopped") \
   X(uninspected, "connections decided by [inspect] uninspected")                     \

@@ -210,7 +210,7 @@ DecodeStatus Decoder::Ipv4(absl::Span<const uint8_t> p) {
   uint16_t total = r.ReadU16();
   uint16_t id = r.ReadU16();
   uint16_t frag = r.ReadU16();
-  r.Skip(1);  // TTL
+  out_->ip_ttl = r.ReadU8();
   uint8_t proto = r.ReadU8();
   r.Skip(2);  // checksum (not verified: captures are often offloaded)
   auto addrs = r.ReadBytes(8);
@@ -249,7 +249,7 @@ DecodeStatus Decoder::Ipv6(absl::Span<const uint8_t> p) {
   uint32_t vtcfl = r.ReadU32();
   uint16_t plen = r.ReadU16();
   uint8_t next = r.ReadU8();
-  r.Skip(1);  // hop limit
+  out_->ip_ttl = r.ReadU8();  // hop limit
   auto addrs = r.ReadBytes(32);
   if (!r.ok()) return Bad(Anomaly::k_ipv6_truncated);
   if ((vtcfl >> 28) != 6) return Bad(Anomaly::k_ipv6_truncated);
@@ -431,6 +431,7 @@ DecodeStatus Decoder::Transport(uint8_t proto, absl::Span<const uint8_t> p) {
       out_->tcp_flags = flags;
       out_->payload = p.subspan(hlen);
       out_->tcp_urgent = static_cast<uint16_t>(p.size() >= 20 ? (p[18] << 8) | p[19] : 0);
+      out_->tcp_md5 = HasTcpMd5Option(p.subspan(20, hlen - 20));
       return DecodeStatus::kOk;
     }
     default:
@@ -440,6 +441,20 @@ DecodeStatus Decoder::Transport(uint8_t proto, absl::Span<const uint8_t> p) {
 }
 
 }  // namespace
+
+bool HasTcpMd5Option(absl::Span<const uint8_t> options) {
+  ByteReader r(options);
+  while (r.ok() && r.remaining() > 0) {
+    uint8_t kind = r.ReadU8();
+    if (kind == 0) break;     // end of option list
+    if (kind == 1) continue;  // no-operation
+    uint8_t len = r.ReadU8();
+    if (!r.ok() || len < 2) break;
+    if (kind == 19) return true;  // TCP MD5 signature (RFC 2385)
+    r.Skip(size_t{len} - 2);
+  }
+  return false;
+}
 
 DecodeStatus DecodeFrame(int linktype, absl::Span<const uint8_t> frame, DecodedPacket* out) {
   *out = DecodedPacket();

@@ -70,6 +70,8 @@ struct DecodedPacket {
   absl::Span<const uint8_t> payload;  // UDP or TCP payload
   absl::Span<const uint8_t> l4;       // the UDP or TCP header and payload (checksummed bytes)
   uint16_t tcp_urgent = 0;            // TCP urgent pointer (with kTcpUrg)
+  bool tcp_md5 = false;               // a TCP MD5 signature option (kind 19, RFC 2385)
+  uint8_t ip_ttl = 0;                 // innermost IPv4 TTL / IPv6 hop limit
   uint8_t encap_depth = 0;      // tunnels crossed to reach the innermost IP
   FragmentInfo frag;            // when status == kFragment
   Anomaly anomaly = Anomaly::kCount;  // when status == kMalformed
@@ -81,6 +83,10 @@ struct DecodedPacket {
 // 768, RFC 9293 §3.1, RFC 8200 §8.1 pseudo-headers). An IPv4 UDP checksum of 0
 // means none and is right; IPv6 UDP requires one. Reads pkt.l4 only.
 bool TransportChecksumOk(const DecodedPacket& pkt);
+
+// Whether TCP header options (after the fixed 20 bytes) carry an MD5
+// signature (kind 19, RFC 2385).
+bool HasTcpMd5Option(absl::Span<const uint8_t> options);
 
 // Decodes one frame of capture link type `linktype` (pcap LINKTYPE_/DLT_ values).
 DecodeStatus DecodeFrame(int linktype, absl::Span<const uint8_t> frame, DecodedPacket* out);

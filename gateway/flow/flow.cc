@@ -4,7 +4,10 @@
 #include <bit>
 #include <cstring>
 
+#include "gateway/flow/held_bits.h"
+
 namespace vigie {
+using namespace held_bits;  // NOLINT(build/namespaces): the stage's own helpers
 
 FlowTable::FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t id_base, uint64_t id_step)
     : opts_(opts), counters_(counters), next_id_(id_base), id_step_(id_step) {
@@ -35,6 +38,20 @@ void FlowTable::PushBack(uint32_t i) {
 
 void FlowTable::Remove(uint32_t i) {
   Flow& f = slots_[i];
+  const bool partial = (f.stream.buffer >= 0 && f.stream.high > 0) || f.tls.header_have > 0;
+  if (f.state == FlowState::kInspecting && f.proto == kProtoTcp && (f.hellos == 0 || partial)) {
+    // Gone before its message was whole (not after a decided one, waiting
+    // for the next): never a silent allow.
+    counters_->Inc(Counter::k_flows_evicted_inspecting);
+    if (evicted_.size() < kEvictedRemembered) evicted_.push_back(f);
+    if (evicted_keys_.insert(f.key).second) {
+      evicted_order_.push_back(f.key);
+      if (evicted_order_.size() > kEvictedRemembered) {
+        evicted_keys_.erase(evicted_order_.front());
+        evicted_order_.pop_front();
+      }
+    }
+  }
   Release(&f);
   if (auto it = sources_.find(f.client_ip); it != sources_.end() && --it->second.flows == 0 &&
                                             it->second.buffers == 0) {
@@ -129,6 +146,10 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
   } else {
     f.client_ip = pkt.dst, f.client_port = pkt.dst_port, f.server_ip = pkt.src, f.server_port = pkt.src_port;
   }
+  if (auto ev = evicted_keys_.find(key); ev != evicted_keys_.end()) {
+    f.was_evicted = true;
+    evicted_keys_.erase(ev);
+  }
   index_.emplace(key, i);
   PushBack(i);
   counters_->Inc(Counter::k_flows_created);
@@ -136,63 +157,6 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
   return &f;
 }
 
-namespace {
-// Held-bytes bitmap helpers (bit i of word i / 64 = byte i is held).
-constexpr uint64_t kAllOnes = ~uint64_t{0};
-
-// Sets bits [a, b).
-void SetBits(uint64_t* bits, uint32_t a, uint32_t b) {
-  if (a >= b) return;
-  uint32_t wa = a / 64, wb = (b - 1) / 64;
-  uint64_t first = kAllOnes << (a % 64);
-  uint64_t last = kAllOnes >> (63 - (b - 1) % 64);
-  if (wa == wb) {
-    bits[wa] |= first & last;
-    return;
-  }
-  bits[wa] |= first;
-  for (uint32_t w = wa + 1; w < wb; ++w) bits[w] = kAllOnes;
-  bits[wb] |= last;
-}
-
-// First position in [from, end) whose bit is `held`, or end.
-uint32_t FindBit(const uint64_t* bits, uint32_t from, uint32_t end, bool held) {
-  if (from >= end) return end;
-  uint32_t w = from / 64;
-  uint64_t v = held ? bits[w] : ~bits[w];
-  v &= kAllOnes << (from % 64);
-  uint32_t last = (end - 1) / 64;
-  while (v == 0) {
-    if (++w > last) return end;
-    v = held ? bits[w] : ~bits[w];
-  }
-  uint32_t pos = w * 64 + static_cast<uint32_t>(std::countr_zero(v));
-  return std::min(pos, end);
-}
-
-// Moves every bit up (shift > 0) or down (shift < 0) by |shift| positions;
-// bits moved in are clear, bits moved past either end are lost.
-void ShiftBits(uint64_t* bits, int64_t shift) {
-  constexpr int64_t n = kReassemblyBitmapWords;
-  if (shift > 0) {
-    int64_t ws = shift / 64, bs = shift % 64;
-    for (int64_t i = n - 1; i >= 0; --i) {
-      int64_t src = i - ws;
-      uint64_t v = src >= 0 ? bits[src] << bs : 0;
-      if (bs && src - 1 >= 0) v |= bits[src - 1] >> (64 - bs);
-      bits[i] = v;
-    }
-  } else if (shift < 0) {
-    int64_t ws = -shift / 64, bs = -shift % 64;
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t src = i + ws;
-      uint64_t v = src < n ? bits[src] >> bs : 0;
-      if (bs && src + 1 < n) v |= bits[src + 1] << (64 - bs);
-      bits[i] = v;
-    }
-  }
-}
-}  // namespace
 
 int32_t FlowTable::TakeBuffer(Flow* flow) {
   SourceUsage& use = sources_[flow->client_ip];
@@ -264,25 +228,58 @@ void FlowTable::Release(Flow* flow) {
   s.buffer = -1;
   s.contiguous = 0;
   s.high = 0;
+  AltReading& alt = flow->alt;
+  if (alt.buffer >= 0) {
+    std::memset(BufferBits(alt.buffer), 0, (alt.high + 63) / 64 * sizeof(uint64_t));
+    free_buffers_.push_back(alt.buffer);
+    if (auto it = sources_.find(flow->client_ip); it != sources_.end() && it->second.buffers > 0) {
+      --it->second.buffers;
+    }
+    alt.buffer = -1;
+    alt.high = 0;
+  }
 }
 
-bool FlowTable::Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf,
-                       uint64_t* bits) {
-  // Held bytes are those whose bit is set. Copy the rest; compare what
-  // overlaps (first received wins, as most stacks keep).
+bool FlowTable::Insert(Flow* flow, uint32_t start, uint32_t end, const uint8_t* bytes) {
+  // Held bytes are those whose bit is set. Copy the rest; where the segment
+  // overlaps held bytes that differ, Linux's rule picks the bytes kept and
+  // the others go to the alternate reading.
+  TcpStream& s = flow->stream;
+  uint8_t* buf = BufferData(s.buffer);
+  uint64_t* bits = BufferBits(s.buffer);
+  const bool tcp = flow->proto == kProtoTcp;
   bool conflict = false;
   bool fresh = false;
   uint32_t cur = start;
   while (cur < end) {
     uint32_t held = FindBit(bits, cur, end, true);
+    const bool after_gap = held > cur;  // (then the held run starts at `held`)
     if (held > cur) {
+      if (tcp) AltWrite(flow, cur, held, bytes + (cur - start), false);
       std::memcpy(buf + cur, bytes + (cur - start), held - cur);
       SetBits(bits, cur, held);
       fresh = true;
     }
     if (held >= end) break;
     uint32_t he = FindBit(bits, held, end, false);
-    if (std::memcmp(buf + held, bytes + (held - start), he - held) != 0) conflict = true;
+    const uint8_t* mine = bytes + (held - start);
+    if (std::memcmp(buf + held, mine, he - held) != 0) {
+      conflict = true;
+      // Delivered (contiguous) bytes are kept. Out of order, the queued run
+      // [rs, re) holding them loses to a segment starting lower, or at the
+      // same start to a longer one (tcp_data_queue_ofo replaces it).
+      bool take = false;
+      if (tcp && held >= s.contiguous) {
+        uint32_t rs = held;
+        while (!after_gap && rs > s.contiguous && BitAt(bits, rs - 1)) --rs;
+        uint32_t re = FindBit(bits, he, s.high, false);
+        take = rs > start || (rs == start && re < end);
+      }
+      if (tcp) AltWrite(flow, held, he, take ? buf + held : mine, true);  // the losing bytes
+      if (take) std::memcpy(buf + held, mine, he - held);
+    } else if (tcp) {
+      AltWrite(flow, held, he, mine, false);
+    }
     cur = he;
   }
   if (conflict) counters_->Inc(Counter::k_tcp_overlap_conflicts);
@@ -326,7 +323,8 @@ bool FlowTable::MoveBaseBack(TcpStream& s, uint32_t new_base) {
 }
 
 absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool syn,
-                                                absl::Span<const uint8_t> data, bool* in_place) {
+                                                absl::Span<const uint8_t> data, const SegmentMeta& meta,
+                                                bool* in_place) {
   *in_place = false;
   TcpStream& s = flow->stream;
   if (syn) {
@@ -346,6 +344,7 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
       }
       s.syn_seen = true;
       s.isn = seq;
+      s.syn_ttl = meta.ttl;
     }
     if (data.empty()) return {};
     // Data on a SYN (TCP Fast Open, RFC 7413 §3): stream bytes from ISN + 1,
@@ -358,17 +357,36 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
     s.has_base = true;
     s.base_seq = seq;
   }
+  // Segments the server may never read: only the alternate reading has them.
+  uint8_t suspect = 0;
+  if (meta.md5) {
+    counters_->Inc(Counter::k_tcp_md5_unkeyed);  // Linux: TCPMD5Unexpected, dropped
+    suspect = kAltMd5;
+  } else if (s.syn_ttl != 0 && meta.ttl != 0 && meta.ttl < s.syn_ttl) {
+    counters_->Inc(Counter::k_tcp_ttl_suspect);  // may expire on the way
+    suspect = kAltTtl;
+  }
+  if (suspect != 0) {
+    if (!s.has_urgent && AltEnsure(flow, suspect)) {
+      AltWriteRaw(flow, seq, data);
+    } else {
+      flow->alt.lost = true;
+    }
+    return {};
+  }
+  if (meta.urgent) NoteUrgent(flow, seq, data, meta.urgent_ptr);
   int64_t off = static_cast<int32_t>(seq - s.base_seq);
   if (off < 0) {
     // Offset 0 may move back only while it is a guess: no SYN seen and
     // nothing consumed yet (else this is a retransmission of old bytes).
-    if (MoveBaseBack(s, seq)) {
+    if (!s.has_urgent && MoveBaseBack(s, seq)) {
       off = 0;
     } else if (off + int64_t(data.size()) <= 0) {
       counters_->Inc(Counter::k_tcp_retransmissions);
       return {};
     } else {
       data = data.subspan(static_cast<size_t>(-off));
+      seq += static_cast<uint32_t>(-off);
       off = 0;
     }
   }
@@ -378,11 +396,17 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
     counters_->Inc(Counter::k_tcp_beyond_cap);
     return {};
   }
+  if (s.has_urgent) {
+    AltWriteRaw(flow, seq, data);
+    return InsertAroundUrgent(flow, off, data) ? absl::Span<const uint8_t>(BufferData(s.buffer), s.contiguous)
+                                               : absl::Span<const uint8_t>();
+  }
   uint32_t start = static_cast<uint32_t>(off);
   uint32_t end = static_cast<uint32_t>(std::min<int64_t>(off + int64_t(data.size()), kReassemblyCap));
   ++s.segments;
   if (s.buffer < 0 && s.contiguous == 0 && s.high == 0 && start == 0) {
     *in_place = true;
+    if (flow->alt.buffer >= 0) AltWrite(flow, 0, end, data.data(), false);
     if (end == kReassemblyCap && data.size() > end) s.cap_hit = true;
     return data.first(end);
   }
@@ -393,7 +417,7 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
   uint8_t* buf = BufferData(s.buffer);
   uint32_t before = s.contiguous;
   counters_->Inc(Counter::k_tcp_segments_buffered);
-  if (!Insert(s, start, end, data.data(), buf, BufferBits(s.buffer))) {
+  if (!Insert(flow, start, end, data.data())) {
     --s.segments;
     return {};
   }
@@ -420,6 +444,7 @@ void FlowTable::TurnRound(Flow* flow) {
 void FlowTable::Restart(Flow* flow) {
   Release(flow);
   flow->stream = TcpStream();
+  flow->alt = AltReading();
   flow->tls = TlsHelloAssembler{};
   flow->http_body_left = 0;
   flow->http_chunked = false;
@@ -451,6 +476,10 @@ bool FlowTable::Retain(Flow* flow, absl::Span<const uint8_t> in_place) {
 
 void FlowTable::Consume(Flow* flow, uint32_t n) {
   TcpStream& s = flow->stream;
+  if (s.has_urgent && static_cast<int32_t>(s.urgent_seq - s.base_seq) <= static_cast<int32_t>(n)) {
+    s.base_seq += 1;  // the urgent byte was between the consumed bytes: behind us now
+    s.has_urgent = false;
+  }
   s.base_seq += n;
   if (n > 0) s.base_fixed = true;
   s.cap_hit = false;

@@ -19,12 +19,21 @@
 // buffer: kReassemblyBitmapWords * 8 bytes, about 2 KiB, allocated with the
 // buffer), so segments of any size may arrive in any order up to the cap;
 // a pool buffer thus costs kReassemblyCap + ~2 KiB.
-// Overlapping bytes keep what arrived first; a differing retransmission is
-// counted (tcp_overlap_conflicts).
+// Overlaps are resolved as Linux's receiver does (tcp_data_queue,
+// tcp_data_queue_ofo, tcp_ofo_queue): bytes already contiguous (delivered in
+// order) are kept; among out-of-order bytes the segment that starts lower
+// wins, at an equal start the longer one, at an equal range the first (QUIC
+// CRYPTO offsets keep the first bytes). Bytes that differ are counted
+// (tcp_overlap_conflicts) and the losing bytes become the flow's alternate
+// reading (AltReading below), which the pipeline also decides.
 // Like the receiver (Linux): data on a SYN (TCP Fast Open, RFC 7413) is
 // stream bytes from ISN + 1; a SYN with another ISN inside an open connection
 // is ignored (RFC 5961 §4: the receiver answers with a challenge ACK); a
 // segment starting past the cap is not held and does not end the stream.
+// The urgent byte (seq + urgent pointer - 1, tcp_stdurg = 0) is not in the
+// stream (tcp_urgent); segments with a TCP MD5 option (tcp_md5_unkeyed, the
+// server has no key) or a TTL below the SYN's (tcp_ttl_suspect, it may expire
+// before the server) are not read: each goes to the alternate reading only.
 // Fair shares: each source holds at most max_per_source flows and
 // reassembly_per_source buffers (flow_quota_hit, tcp_reasm_quota_hit, and
 // per source in sources()). The sources with the most refusals and
@@ -41,10 +50,13 @@
 #define VIGIE_GATEWAY_FLOW_FLOW_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/types/span.h"
 #include "gateway/base/counters.h"
 #include "classifiers/http.h"
@@ -63,6 +75,9 @@ inline constexpr uint32_t kReassemblyCap = (5 + kTlsMaxRecordLength + 7) / 8 * 8
 inline constexpr size_t kAuxBufferBytes = kMaxClientHelloBytes;
 // 64-bit words of the held-bytes bitmap kept after each reassembly buffer.
 inline constexpr uint32_t kReassemblyBitmapWords = (kReassemblyCap + 63) / 64;
+// 4-tuples of flows evicted mid-hello remembered, so that their later
+// mid-stream packets are not taken for a new, uninspectable-but-allowed flow.
+inline constexpr size_t kEvictedRemembered = 4096;
 
 struct FlowKey {
   IpAddress a, b;  // canonical order: (a, pa) < (b, pb)
@@ -102,6 +117,37 @@ struct TcpStream {
   // Why the stream could not be held: a message needed a buffer and none
   // was free (kPool) or its source held its share (kQuota).
   enum class NoBuffer : uint8_t { kNone, kPool, kQuota } no_buffer = NoBuffer::kNone;
+  uint8_t syn_ttl = 0;       // the SYN's TTL / hop limit (0: unknown)
+  bool has_urgent = false;   // urgent_seq is not in the stream
+  uint32_t urgent_seq = 0;   // sequence number of the urgent byte
+};
+
+// Why a flow has an alternate reading (bits).
+enum AltWhy : uint8_t { kAltOverlap = 1, kAltUrgent = 2, kAltMd5 = 4, kAltTtl = 8 };
+
+// The other reading of a TCP stream, for what the server may read otherwise:
+// every ambiguous choice taken the other way at once (overlap losers, the
+// urgent byte inline as with SO_OOBINLINE, MD5 and low-TTL segments
+// delivered). Held from the first divergence in one reassembly buffer (within
+// the source's share), from the stream's unconsumed start; `lost` when it
+// could not be held (no buffer, a divergence in a hello already partly
+// consumed, a second kind of divergence with an urgent byte).
+struct AltReading {
+  int32_t buffer = -1;    // reassembly pool slot, -1 = none
+  uint32_t base_seq = 0;  // sequence number of alternate offset 0
+  uint32_t high = 0;      // end of the highest byte held
+  uint8_t why = 0;        // AltWhy bits
+  bool lost = false;
+  bool truncated = false;  // bytes past the cap were not held
+  bool dirty = false;      // changed since the pipeline last decided it
+};
+
+// What the receiver may do with a segment besides its bytes.
+struct SegmentMeta {
+  uint8_t ttl = 0;          // IPv4 TTL / IPv6 hop limit (0: unknown)
+  bool md5 = false;         // carries a TCP MD5 signature option (RFC 2385)
+  bool urgent = false;      // URG set
+  uint16_t urgent_ptr = 0;
 };
 
 struct Flow {
@@ -116,6 +162,7 @@ struct Flow {
   uint8_t action = 0;  // strongest Action (config.h) decided for the flow, for enforcement
   uint8_t hellos = 0;  // TLS ClientHellos seen
   bool closed = false;  // a FIN or RST was seen (either way): the 4-tuple may be reused
+  bool was_evicted = false;  // its 4-tuple's last flow was evicted while inspecting
   int32_t aux = -1;     // aux pool slot (a ClientHello joined across records), -1 = none
   TlsHelloAssembler tls{};  // the ClientHello being assembled from records
   // HTTP keep-alive: the body of the last request still to skip.
@@ -127,6 +174,7 @@ struct Flow {
   uint8_t quic_dcid_len = 0;
   uint8_t quic_dcid[20] = {};
   TcpStream stream;
+  AltReading alt;
   // LRU links (indices into the slot array), per protocol class.
   uint32_t prev = 0, next = 0;
   bool in_use = false;
@@ -211,7 +259,13 @@ class FlowTable {
   // when it is the first one and starts at offset 0 — `in_place` then) so the
   // caller can try to parse; empty if nothing new became contiguous.
   absl::Span<const uint8_t> AddSegment(Flow* flow, uint32_t seq, bool syn, absl::Span<const uint8_t> data,
-                                       bool* in_place);
+                                       bool* in_place) {
+    return AddSegment(flow, seq, syn, data, SegmentMeta{}, in_place);
+  }
+  absl::Span<const uint8_t> AddSegment(Flow* flow, uint32_t seq, bool syn, absl::Span<const uint8_t> data,
+                                       const SegmentMeta& meta, bool* in_place);
+  // The alternate reading's contiguous bytes from its offset 0 (empty if none).
+  absl::Span<const uint8_t> AltContiguous(Flow* flow);
   // Copies what `AddSegment` returned in place into a buffer (the message
   // needs more bytes). Returns false if no buffer was free.
   bool Retain(Flow* flow, absl::Span<const uint8_t> in_place);
@@ -227,6 +281,13 @@ class FlowTable {
   // The flow's aux buffer (kAuxBufferBytes), taken on first use within the
   // source's share; empty (stream.no_buffer set) if none could be had.
   absl::Span<uint8_t> Aux(Flow* flow);
+
+  // Flows evicted or expired while inspecting (a hello partly received),
+  // since the last call: each is uninspected (Pipeline). Bounded by
+  // kEvictedRemembered; later mid-stream packets of their 4-tuples come back
+  // as flows with was_evicted.
+  std::vector<Flow> TakeEvicted() { return std::exchange(evicted_, {}); }
+  bool HasEvicted() const { return !evicted_.empty(); }
 
   size_t size() const { return index_.size(); }
   size_t buffers_in_use() const { return buffer_count_ - free_buffers_.size(); }
@@ -250,8 +311,19 @@ class FlowTable {
   // Takes [new_base, old base) in front of the stream when offset 0 was a
   // guess (no SYN, nothing consumed): held bytes move up. False if it cannot.
   bool MoveBaseBack(TcpStream& s, uint32_t new_base);
-  // Copies [start, end) of the stream (bytes) into the buffer where not yet held.
-  bool Insert(TcpStream& s, uint32_t start, uint32_t end, const uint8_t* bytes, uint8_t* buf, uint64_t* bits);
+  // Copies [start, end) of the stream (bytes) into the buffer: where not yet
+  // held, and over held out-of-order bytes the segment wins (Linux).
+  bool Insert(Flow* flow, uint32_t start, uint32_t end, const uint8_t* bytes);
+  // The alternate reading (flow_alt.cc): Ensure creates it from the stream's
+  // held bytes (false if lost); Write copies stream offsets [start, end) into
+  // it, over held bytes (`force`) or only where none is held.
+  bool AltEnsure(Flow* flow, uint8_t why);
+  void AltWrite(Flow* flow, uint32_t start, uint32_t end, const uint8_t* bytes, bool force);
+  void AltWriteRaw(Flow* flow, uint32_t seq, absl::Span<const uint8_t> data);
+  // The urgent byte of a segment, taken out of the stream (flow_alt.cc).
+  void NoteUrgent(Flow* flow, uint32_t seq, absl::Span<const uint8_t> data, uint16_t ptr);
+  // Inserts a segment at raw stream offset `off` around the urgent byte.
+  bool InsertAroundUrgent(Flow* flow, int64_t off, absl::Span<const uint8_t> data);
 
   FlowTableOptions opts_;
   Counters* counters_;
@@ -270,6 +342,9 @@ class FlowTable {
   // Aux buffers, allocated on first use (at most reassembly_buffers / 4).
   std::vector<std::unique_ptr<uint8_t[]>> aux_pool_;
   std::vector<int32_t> aux_free_;
+  std::vector<Flow> evicted_;
+  absl::flat_hash_set<FlowKey> evicted_keys_;
+  std::deque<FlowKey> evicted_order_;
 };
 
 }  // namespace vigie

@@ -130,8 +130,46 @@ Action Decider::DecideReadings(Decision* d, absl::Span<const std::string_view> n
   return Decide(d);  // normalises, decides and records the strictest reading
 }
 
+Action Decider::DecideAlternate(Decision* d, absl::Span<const std::string_view> names, std::string_view what) {
+  size_t best = 0;
+  Action best_a = Action::kAllow;
+  for (size_t i = 0; i < names.size(); ++i) {
+    Action a = StrictestAction(*d, names.subspan(i, 1));
+    if (i == 0 || a > best_a) best = i, best_a = a;
+  }
+  if (!names.empty()) d->domain_raw = names[best];
+  d->conflict = what;
+  d->readings = static_cast<uint8_t>(std::min<size_t>(names.size() + 1, 255));
+  d->readings_differ = true;
+  counters_->Inc(Counter::k_conflicts);
+  return Decide(d);
+}
+
 Action Decider::Decide(Decision* d) {
   const Policy& pol = policy();
+  if (!alt_names_.empty() && d->flow_id == alt_flow_ && d->flow_id != 0) {
+    // The flow's other reading (SetAlternate): the strictest of both.
+    absl::Span<const std::string_view> alt = alt_names_;
+    alt_names_ = {};
+    Action mine = d->has_sni ? StrictestAction(*d, absl::MakeConstSpan(&d->domain_raw, 1)) : Action::kAllow;
+    size_t best = 0;
+    Action other = Action::kAllow;
+    for (size_t i = 0; i < alt.size(); ++i) {
+      Action a = StrictestAction(*d, alt.subspan(i, 1));
+      if (i == 0 || a > other) best = i, other = a;
+    }
+    bool same = d->has_sni && alt.size() == 1 && alt[0] == d->domain_raw;
+    if (!same) {
+      if (other > mine) {
+        d->domain_raw = alt[best];
+        d->has_sni = true;
+      }
+      d->conflict = alt_what_;
+      d->readings = static_cast<uint8_t>(std::min<size_t>(alt.size() + 1, 255));
+      d->readings_differ |= other != mine;
+      counters_->Inc(Counter::k_conflicts);
+    }
+  }
   // A TLS handshake without server_name has no name to match: it is allowed
   // and logged as no-match (a policy for nameless handshakes is separate).
   bool named = d->proto == Proto::kDns || d->has_sni;

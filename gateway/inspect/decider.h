@@ -75,6 +75,17 @@ class Decider {
   // `what` when there was more than one distinct reading (reason conflict
   // when their actions differed; counted). One name: as Decide.
   Action DecideReadings(Decision* d, absl::Span<const std::string_view> names, std::string_view what);
+  // Another reading of a flow's bytes (its `names`) stricter than what the
+  // flow was decided so far: the strictest is recorded with d->conflict =
+  // `what`, reason conflict, counted (conflicts).
+  Action DecideAlternate(Decision* d, absl::Span<const std::string_view> names, std::string_view what);
+  // Readings of the flow `flow_id`'s bytes other than the one its inspector
+  // reads on this packet (AltReader): the next decision about that flow on
+  // this packet decides them too, the strictest wins, reason conflict when
+  // they disagree. The views must live until then; BeginPacket forgets them.
+  void SetAlternate(uint64_t flow_id, absl::Span<const std::string_view> names, std::string_view what) {
+    alt_flow_ = flow_id, alt_names_ = names, alt_what_ = what;
+  }
   // The strictest action among `names` for d's source, without recording.
   Action StrictestAction(const Decision& d, absl::Span<const std::string_view> names) const;
   // A message that could not be read: decided per [inspect] malformed.
@@ -93,8 +104,14 @@ class Decider {
   void Record(const Decision& d, bool write = true);
 
   // Per packet: forget the strongest decision of the last one.
-  void BeginPacket() { current_ = PacketVerdict(); }
+  void BeginPacket() {
+    current_ = PacketVerdict();
+    alt_names_ = {};
+  }
   const PacketVerdict& current() const { return current_; }
+  // Puts back the packet's strongest decision (after decisions about other
+  // flows made on its way, e.g. evicted ones).
+  void RestoreCurrent(const PacketVerdict& v) { current_ = v; }
 
   void SetCaptureName(std::string_view name) { capture_ = name; }
   // Decisions by app (index = AppId of the snapshot of the last decision;
@@ -124,6 +141,9 @@ class Decider {
   std::vector<AppDecisions> retired_;  // apps the current snapshot does not load
   std::string_view capture_;
   PacketVerdict current_;
+  uint64_t alt_flow_ = 0;
+  absl::Span<const std::string_view> alt_names_;
+  std::string_view alt_what_;
 };
 
 }  // namespace vigie

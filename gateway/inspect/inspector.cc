@@ -4,6 +4,17 @@
 
 namespace vigie {
 
+Proto ProtoOfStream(StreamKind k) {
+  switch (k) {
+    case StreamKind::kTls: return Proto::kTls;
+    case StreamKind::kHttp: return Proto::kHttp;
+    case StreamKind::kDnsTcp: return Proto::kDns;
+    case StreamKind::kQuic: return Proto::kQuic;
+    case StreamKind::kUnknown: break;
+  }
+  return Proto::kIp;
+}
+
 std::string_view GiveUpReason(const Flow& flow) {
   switch (flow.stream.no_buffer) {
     case TcpStream::NoBuffer::kPool: return "reassembly_pool_empty";

@@ -37,6 +37,9 @@ void GiveUp(const InspectEnv& env, Proto proto, const PacketContext& cx, PacketV
 // nothing more is inspected, its buffers go back.
 void FinishFlow(const InspectEnv& env, Flow* flow, PacketVerdict* v);
 
+// What a decision about a flow of this kind is about.
+Proto ProtoOfStream(StreamKind k);
+
 // Why a flow's stream could not be held or finished, for GiveUp.
 std::string_view GiveUpReason(const Flow& flow);
 

@@ -13,17 +13,6 @@ constexpr uint16_t kDotPort = 853;        // DNS over TLS (RFC 7858) and over QU
 // something else: the 2-byte length, the 12-byte header and a question of up
 // to 255 + 4 bytes.
 constexpr size_t kDnsSniffBytes = 2 + 12 + 255 + 4;
-// What a decision about a flow of this kind is about.
-Proto ProtoOf(StreamKind k) {
-  switch (k) {
-    case StreamKind::kTls: return Proto::kTls;
-    case StreamKind::kHttp: return Proto::kHttp;
-    case StreamKind::kDnsTcp: return Proto::kDns;
-    case StreamKind::kQuic: return Proto::kQuic;
-    case StreamKind::kUnknown: break;
-  }
-  return Proto::kIp;
-}
 }  // namespace
 
 Pipeline::Pipeline(std::shared_ptr<const Policy> policy, DecisionSink* sink, PipelineOptions opts,
@@ -36,7 +25,8 @@ Pipeline::Pipeline(std::shared_ptr<const Policy> policy, DecisionSink* sink, Pip
       dns_(InspectEnv{&policy_, &counters_, &flows_, &decider_}),
       tls_(InspectEnv{&policy_, &counters_, &flows_, &decider_}),
       quic_(InspectEnv{&policy_, &counters_, &flows_, &decider_}),
-      http_(InspectEnv{&policy_, &counters_, &flows_, &decider_}) {}
+      http_(InspectEnv{&policy_, &counters_, &flows_, &decider_}),
+      alt_(InspectEnv{&policy_, &counters_, &flows_, &decider_}) {}
 
 bool Pipeline::IsDnsPort(uint16_t port) const {
   const auto& ports = policy_->config().dns_ports;
@@ -118,7 +108,18 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
     decider_.Uninspected(Proto::kIp, "flow_quota", cx, &v, (hits & (hits - 1)) == 0);
     return v;
   }
+  if (flows_.HasEvicted()) DecideEvicted(pkt, ts_us, frame_no);
   const PacketContext cx{pkt, flow, ts_us, frame_no};
+  if (flow->was_evicted) {
+    flow->was_evicted = false;
+    if (pkt.l4_proto == kProtoTcp && from_client && !(pkt.tcp_flags & kTcpSyn)) {
+      // The rest of a connection whose hello was being read when its flow
+      // was evicted: it cannot be inspected now, never a silent allow.
+      decider_.Uninspected(Proto::kIp, "evicted", cx, &v);
+      FinishFlow(InspectEnv{&policy_, &counters_, &flows_, &decider_}, flow, &v);
+      return v;
+    }
+  }
   if (from_client && (flow->state == FlowState::kNew || flow->state == FlowState::kInspecting) &&
       ServerDrops(pkt, *flow)) {
     return v;  // the server never reads it: neither does Vigie (a decoy)
@@ -148,6 +149,16 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
     HandleTcp(cx, from_client, &v);
   }
   return v;
+}
+
+void Pipeline::DecideEvicted(const DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no) {
+  // Decisions about other connections: this packet's verdict stays its own.
+  const PacketVerdict saved = decider_.current();
+  for (Flow& gone : flows_.TakeEvicted()) {
+    PacketVerdict ignored;
+    decider_.Uninspected(ProtoOfStream(gone.kind), "evicted", PacketContext{pkt, &gone, ts_us, frame_no}, &ignored);
+  }
+  decider_.RestoreCurrent(saved);
 }
 
 bool Pipeline::ServerDrops(const DecodedPacket& pkt, const Flow& flow) {
@@ -233,14 +244,31 @@ void Pipeline::HandleTcp(const PacketContext& cx, bool from_client, PacketVerdic
   }
   if (!from_client) return;
   bool in_place = false;
-  absl::Span<const uint8_t> data = flows_.AddSegment(flow, pkt.tcp_seq, syn, pkt.payload, &in_place);
+  SegmentMeta meta;
+  meta.ttl = pkt.ip_ttl;
+  meta.md5 = pkt.tcp_md5;
+  meta.urgent = pkt.tcp_flags & kTcpUrg;
+  meta.urgent_ptr = pkt.tcp_urgent;
+  absl::Span<const uint8_t> data = flows_.AddSegment(flow, pkt.tcp_seq, syn, pkt.payload, meta, &in_place);
+  // The bytes the server may read instead (overlap losers, urgent byte,
+  // MD5 and low-TTL segments): decided too, the strictest wins.
+  bool finished = false;
+  AltReader::State alt = alt_.Check(cx, v, &finished);
+  if (finished) return;
+  InspectStream(cx, data, in_place, v);
+  alt_.AfterDecision(cx, alt, v);
+}
+
+void Pipeline::InspectStream(const PacketContext& cx, absl::Span<const uint8_t> data, bool in_place,
+                             PacketVerdict* v) {
+  Flow* flow = cx.flow;
   if (data.empty()) {
     if (flow->stream.no_buffer != TcpStream::NoBuffer::kNone ||
         (flow->stream.cap_hit && flow->stream.contiguous >= kReassemblyCap)) {
       // The stream cannot be held (no buffer within the pool or the source's
       // share) or filled the cap undecided: never a silent allow.
       if (flow->stream.cap_hit) counters_.Inc(Counter::k_tcp_reasm_cap_hit);
-      GiveUp(InspectEnv{&policy_, &counters_, &flows_, &decider_}, ProtoOf(flow->kind), cx, v);
+      GiveUp(InspectEnv{&policy_, &counters_, &flows_, &decider_}, ProtoOfStream(flow->kind), cx, v);
     }
     return;
   }

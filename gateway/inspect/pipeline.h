@@ -34,6 +34,7 @@
 #include "gateway/decode/decode.h"
 #include "gateway/decode/ip_reassembly.h"
 #include "gateway/flow/flow.h"
+#include "gateway/inspect/alt_reading.h"
 #include "gateway/inspect/decider.h"
 #include "gateway/inspect/decision.h"
 #include "gateway/inspect/dns_inspector.h"
@@ -86,10 +87,14 @@ class Pipeline {
   PacketVerdict Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no);
   void HandleUdp(const PacketContext& cx, PacketVerdict* v);
   void HandleTcp(const PacketContext& cx, bool from_client, PacketVerdict* v);
+  // The client stream's contiguous bytes (AddSegment's) to its inspector.
+  void InspectStream(const PacketContext& cx, absl::Span<const uint8_t> data, bool in_place, PacketVerdict* v);
   // DNS over TLS / QUIC on port 853 (a client packet opening the flow): a way
   // around the DNS policy, decided by port.
   bool DecideDotPort(const PacketContext& cx, PacketVerdict* v);
   bool IsDnsPort(uint16_t port) const;
+  // Flows evicted or expired mid-message (FlowTable::TakeEvicted): uninspected.
+  void DecideEvicted(const DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no);
   // A client packet the server would drop for its transport checksum
   // ([inspect] checksums): not read.
   bool ServerDrops(const DecodedPacket& pkt, const Flow& flow);
@@ -104,6 +109,7 @@ class Pipeline {
   TlsInspector tls_;
   QuicInspector quic_;
   HttpInspector http_;
+  AltReader alt_;
 };
 
 }  // namespace vigie
