@@ -6,6 +6,7 @@
 // (frames sharded by the NFQUEUE balance hash, gateway/sources/replay_bench.h),
 // so the operator can choose queues and workers. Prints, per worker count,
 // the median of --passes passes: Mpps, Gbit/s, ns per packet, decisions, and
+// CPU ns per packet (the workers' CPU time: honest on a shared machine) and
 // the pipelines' heap per flow; --json prints one JSON object instead.
 // Exit 1 if a pass did not count every frame of the capture.
 #include <algorithm>
@@ -36,6 +37,9 @@ struct Row {
   double mpps() const { return run.seconds > 0 ? static_cast<double>(run.packets) / run.seconds / 1e6 : 0; }
   double gbps() const { return run.seconds > 0 ? static_cast<double>(run.bytes) * 8 / run.seconds / 1e9 : 0; }
   double ns_per_packet() const { return run.packets ? run.seconds * 1e9 / static_cast<double>(run.packets) : 0; }
+  double cpu_ns_per_packet() const {
+    return run.packets ? run.cpu_seconds * 1e9 / static_cast<double>(run.packets) : 0;
+  }
   double per_flow() const { return run.flows ? static_cast<double>(run.heap_bytes) / static_cast<double>(run.flows) : 0; }
 };
 
@@ -130,6 +134,8 @@ int BenchCommand(const Args& args) {
       j.Key("mpps").Fixed(r.mpps(), 3);
       j.Key("gbps").Fixed(r.gbps(), 3);
       j.Key("ns_per_packet").Fixed(r.ns_per_packet(), 3);
+      j.Key("cpu_seconds").Fixed(r.run.cpu_seconds, 6);
+      j.Key("cpu_ns_per_packet").Fixed(r.cpu_ns_per_packet(), 3);
       j.Key("decisions").Uint(r.run.decisions);
       j.Key("blocks").Uint(r.run.blocks);
       j.Key("flows").Uint(r.run.flows);
@@ -142,11 +148,11 @@ int BenchCommand(const Args& args) {
     std::printf("%s\n", out.c_str());
   } else {
     std::printf("capture: %s: %zu frames, %.1f B mean; median of %d passes\n", what.c_str(), cap.size(), mean, passes);
-    std::printf("%7s %8s %8s %10s %10s %10s %8s %10s\n", "workers", "Mpps", "Gbit/s", "ns/packet", "packets",
-                "decisions", "flows", "heap/flow");
+    std::printf("%7s %8s %8s %10s %10s %10s %10s %8s %10s\n", "workers", "Mpps", "Gbit/s", "ns/packet", "cpu-ns/pkt",
+                "packets", "decisions", "flows", "heap/flow");
     for (const Row& r : rows) {
-      std::printf("%7d %8.3f %8.3f %10.1f %10llu %10llu %8llu %9.0fB\n", r.workers, r.mpps(), r.gbps(),
-                  r.ns_per_packet(), static_cast<unsigned long long>(r.run.packets),
+      std::printf("%7d %8.3f %8.3f %10.1f %10.1f %10llu %10llu %8llu %9.0fB\n", r.workers, r.mpps(), r.gbps(),
+                  r.ns_per_packet(), r.cpu_ns_per_packet(), static_cast<unsigned long long>(r.run.packets),
                   static_cast<unsigned long long>(r.run.decisions), static_cast<unsigned long long>(r.run.flows),
                   r.per_flow());
     }

@@ -1,6 +1,7 @@
 #include "gateway/sources/replay_bench.h"
 
 #include <malloc.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -42,6 +43,12 @@ class CountingSink : public DecisionSink {
   void Write(const Decision&, const Policy&) override { ++written; }
   uint64_t written = 0;
 };
+
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
 
 uint64_t HeapInUse() {
   struct mallinfo2 m = mallinfo2();
@@ -91,12 +98,15 @@ ReplayRun ReplayBench::Run() {
     // Flow ids interleaved across workers as `vigie run` numbers them.
     pipelines.push_back(std::make_unique<Pipeline>(policy_, &sinks[w], PipelineOptions{}, w + 1, n));
   }
+  std::vector<double> cpu(n, 0.0);
   auto work = [&](size_t w) {
+    const double c0 = ThreadCpuSeconds();
     Pipeline* p = pipelines[w].get();
     for (uint32_t i : shards_[w]) {
       const MemoryCapture::Record& r = capture_.record(i);
       p->Process(capture_.linktype(), capture_.Frame(i), r.ts_us, uint64_t{i} + 1);
     }
+    cpu[w] = ThreadCpuSeconds() - c0;
   };
   std::atomic<bool> go{false};
   std::atomic<size_t> ready{0};
@@ -127,6 +137,7 @@ ReplayRun ReplayBench::Run() {
     run.blocks += c.Get(Counter::k_decisions_block);
     run.flows += pipelines[w]->flows();
     run.worker_packets.push_back(c.Get(Counter::k_packets));
+    run.cpu_seconds += cpu[w];
   }
   return run;
 }

@@ -37,6 +37,9 @@ struct ReplayRun {
   uint64_t flows = 0;      // flows held at the end of the pass, summed
   uint64_t heap_bytes = 0;  // heap held by the pipelines at the end of the pass (mallinfo2)
   double seconds = 0;      // wall time of the packet loop
+  // CPU time the workers' threads spent in it, summed: on a loaded machine
+  // wall time also counts the waits for a CPU, this does not.
+  double cpu_seconds = 0;
   std::vector<uint64_t> worker_packets;
 };
 

@@ -64,7 +64,8 @@ def main():
         for x in res:
             w = x["workers"]
             check(x["packets"] == frames, f"{w}w: every frame counted ({x['packets']})")
-            check(x["mpps"] > 0 and x["gbps"] > 0 and x["ns_per_packet"] > 0 and x["seconds"] > 0,
+            check(x["mpps"] > 0 and x["gbps"] > 0 and x["ns_per_packet"] > 0 and x["seconds"] > 0
+                  and x["cpu_ns_per_packet"] > 0,
                   f"{w}w: Mpps, Gbit/s, ns/packet, seconds positive")
             check(x["flows"] > 0 and x["mem_total_bytes"] > 0 and x["mem_per_flow_bytes"] > 0,
                   f"{w}w: flows and memory per flow reported")
@@ -80,7 +81,7 @@ def main():
         check(lines[1].split()[:4] == ["workers", "Mpps", "Gbit/s", "ns/packet"], "table: header")
         rows = [l.split() for l in lines[2:]]
         check([r_[0] for r_ in rows] == ["1", "2", "4"], "table: one row per worker count")
-        check(all(float(r_[1]) > 0 and float(r_[3]) > 0 and r_[4] == "3000" for r_ in rows),
+        check(all(float(r_[1]) > 0 and float(r_[3]) > 0 and float(r_[4]) > 0 and r_[5] == "3000" for r_ in rows),
               "table: Mpps and ns/packet positive, every frame counted")
 
         corpus = os.path.join(a.source_dir, "..", "shared", "corpus", "pcaps", "ndpi__whatsapp.pcap")
