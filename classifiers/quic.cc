@@ -359,12 +359,28 @@ bool QuicInitialDecryptor::HeaderProtectionMask(const uint8_t hp[16], const uint
   return true;
 }
 
+const QuicInitialSecrets& QuicInitialDecryptor::Secrets(uint32_t version, absl::Span<const uint8_t> dcid) {
+  // (Callers pass header-checked DCIDs; a longer one could not decrypt anyway.)
+  if (dcid.size() > kMaxQuicCidBytes) dcid = dcid.first(kMaxQuicCidBytes);
+  for (const CachedSecrets& c : cache_) {
+    if (c.version == version && c.dcid_len == dcid.size() && std::memcmp(c.dcid, dcid.data(), dcid.size()) == 0) {
+      return c.secrets;
+    }
+  }
+  CachedSecrets& c = cache_[cache_next_];
+  cache_next_ = (cache_next_ + 1) % kSecretCacheEntries;
+  c.version = version;
+  c.dcid_len = static_cast<uint8_t>(dcid.size());
+  std::memcpy(c.dcid, dcid.data(), dcid.size());
+  DeriveQuicClientInitialSecrets(version, dcid, &c.secrets);
+  return c.secrets;
+}
+
 bool QuicInitialDecryptor::Unprotect(uint32_t version, absl::Span<const uint8_t> key_dcid,
                                      absl::Span<const uint8_t> datagram, uint8_t first, size_t pn_offset,
                                      size_t packet_length, absl::Span<uint8_t> plaintext, size_t* header_len_out,
                                      size_t* cipher_len_out, QuicInitialInfo* out) {
-  QuicInitialSecrets keys;
-  DeriveQuicClientInitialSecrets(version, key_dcid, &keys);
+  const QuicInitialSecrets& keys = Secrets(version, key_dcid);
 
   // Header protection (RFC 9001 §5.4.1): unmask into a copy of the header.
   uint8_t mask[5];

@@ -221,6 +221,21 @@ class QuicInitialDecryptor {
                  uint8_t first, size_t pn_offset, size_t packet_length, absl::Span<uint8_t> plaintext,
                  size_t* header_len, size_t* cipher_len, QuicInitialInfo* out);
 
+  // The client Initial secrets for (version, DCID), derived once and kept in
+  // a small cache: a flow's later Initials, a retried DecryptInitial with
+  // key_dcid, and the server-side probe reuse them instead of running HKDF
+  // again (5 HMAC-SHA256 per derivation).
+  const QuicInitialSecrets& Secrets(uint32_t version, absl::Span<const uint8_t> dcid);
+  static constexpr size_t kSecretCacheEntries = 8;
+  struct CachedSecrets {
+    uint32_t version = 0;
+    uint8_t dcid_len = 0xff;  // 0xff: empty slot
+    uint8_t dcid[kMaxQuicCidBytes] = {};
+    QuicInitialSecrets secrets;
+  };
+  CachedSecrets cache_[kSecretCacheEntries];
+  size_t cache_next_ = 0;  // the slot replaced next (round robin)
+
   struct Ctx;  // EVP_CIPHER_CTX, kept out of this header
   Ctx* gcm_ = nullptr;
   Ctx* ecb_ = nullptr;

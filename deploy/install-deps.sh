@@ -26,6 +26,8 @@ PKGS=(
   # tests: Community ID against tshark; real Prometheus and rsyslog servers;
   # the Ansible playbook's syntax check
   tshark prometheus rsyslog ansible-core
+  # bench/: nDPI, the peer baseline of BM_Replay; iperf3 for bench/inline_bench.sh
+  libndpi-dev iperf3
 )
 
 missing=()

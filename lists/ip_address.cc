@@ -83,18 +83,53 @@ absl::StatusOr<Cidr> Cidr::Parse(std::string_view text) {
 
 std::string Cidr::ToString() const { return absl::StrCat(base.ToString(), "/", prefix); }
 
+CidrSet::Key CidrSet::KeyOf(const IpAddress& a) {
+  Key k;
+  if (a.family == 4) {
+    for (int i = 0; i < 4; ++i) k.lo = k.lo << 8 | a.bytes[i];
+    return k;
+  }
+  for (int i = 0; i < 8; ++i) k.hi = k.hi << 8 | a.bytes[i];
+  for (int i = 8; i < 16; ++i) k.lo = k.lo << 8 | a.bytes[i];
+  return k;
+}
+
 void CidrSet::Add(const Cidr& c) {
   auto& v = c.base.family == 4 ? v4_ : v6_;
   v.push_back(c);
   std::stable_sort(v.begin(), v.end(), [](const Cidr& a, const Cidr& b) { return a.prefix > b.prefix; });
+  IpAddress last = c.base;
+  for (int bit = c.prefix; bit < (c.base.family == 4 ? 32 : 128); ++bit) {
+    last.bytes[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+  }
+  auto& ranges = c.base.family == 4 ? ranges4_ : ranges6_;
+  ranges.push_back(Range{KeyOf(c.base), KeyOf(last)});
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.first < b.first; });
+  // Merge overlapping and adjacent ranges (last + 1 == next first).
+  std::vector<Range> merged;
+  for (const Range& r : ranges) {
+    if (!merged.empty()) {
+      Key next = merged.back().last;
+      bool wraps = ++next.lo == 0 && ++next.hi == 0;  // the last address of the family's space
+      if (wraps || !(next < r.first)) {
+        if (merged.back().last < r.last) merged.back().last = r.last;
+        continue;
+      }
+    }
+    merged.push_back(r);
+  }
+  ranges = std::move(merged);
 }
 
 bool CidrSet::Contains(const IpAddress& a) const {
-  const auto& v = a.family == 4 ? v4_ : v6_;
-  for (const Cidr& c : v) {
-    if (c.Contains(a)) return true;
-  }
-  return false;
+  const auto& ranges = a.family == 4 ? ranges4_ : ranges6_;
+  if (ranges.empty() || (a.family != 4 && a.family != 6)) return false;
+  const Key k = KeyOf(a);
+  // The last range starting at or before k.
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), k, [](const Key& x, const Range& r) { return x < r.first; });
+  if (it == ranges.begin()) return false;
+  --it;
+  return !(it->last < k);
 }
 
 }  // namespace vigie

@@ -54,18 +54,30 @@ struct Cidr {
   std::string ToString() const;
 };
 
-// A set of prefixes; Contains() is a linear scan over prefixes sorted
-// longest-first, fine for the tens of managed subnets a gateway has.
+// A set of prefixes. Add() also merges them into disjoint, sorted address
+// ranges per family, so Contains() (the managed-scope test of every packet)
+// is one binary search, whatever the number of prefixes.
 class CidrSet {
  public:
   void Add(const Cidr& c);
   bool Contains(const IpAddress& a) const;
   bool empty() const { return v4_.empty() && v6_.empty(); }
+  // The prefixes as added, longest first.
   const std::vector<Cidr>& v4() const { return v4_; }
   const std::vector<Cidr>& v6() const { return v6_; }
 
  private:
+  // An address as a 128-bit number (IPv4: the low 32 bits), high word first.
+  struct Key {
+    uint64_t hi = 0, lo = 0;
+    friend bool operator<(const Key& x, const Key& y) { return x.hi < y.hi || (x.hi == y.hi && x.lo < y.lo); }
+  };
+  struct Range {
+    Key first, last;  // inclusive
+  };
+  static Key KeyOf(const IpAddress& a);
   std::vector<Cidr> v4_, v6_;
+  std::vector<Range> ranges4_, ranges6_;  // disjoint, sorted, not adjacent
 };
 
 }  // namespace vigie

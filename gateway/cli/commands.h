@@ -7,6 +7,7 @@
 //   vigie check-config [--config FILE]
 //   vigie run [--config FILE] [--log FILE|-] [--log-format vigie|eve] [--queue-maxlen N] [--summary-json FILE]
 //   vigie rules iptables|nft [--config FILE] [--family ipv4|ipv6]
+//   vigie bench [--config FILE] [--capture FILE] [--workers 1,2,4] [--json]
 //
 // The CLI is the last stage: it may use every library of gateway/; nothing
 // links it. Each command returns the process exit code (2: usage or config
@@ -34,6 +35,7 @@ int RunCommand(const Args& args);
 int LogsCommand(const Args& args);
 int ExplainCommand(const Args& args);  // exit 0 passes, 1 blocked, 2 error
 int RulesCommand(const Args& args);  // args[0] is iptables or nft
+int BenchCommand(const Args& args);
 
 // Prints "vigie: <msg>" on standard error and returns 2.
 int Fail(const std::string& msg);

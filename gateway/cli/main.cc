@@ -39,6 +39,9 @@ const char* const kUsage =
     "      SIGTERM drains, flushes the log and exits\n"
     "  logs reopen (--pid PID | --pid-file FILE)\n"
     "      make a running `vigie run` reopen its decision log (SIGUSR1; logrotate's postrotate)\n"
+    "  bench [--config FILE] [--capture FILE] [--workers 1,2,4] [--packets N] [--flows N] [--passes N] [--json]\n"
+    "      the packet path's throughput on this machine (capture in memory, default a generated mix):\n"
+    "      Mpps, Gbit/s, ns/packet per worker count, to choose queues and workers\n"
     "  rules iptables|nft [--config FILE] [--family ipv4|ipv6]\n"
     "      the kernel rules that queue traffic to `run` (iptables-restore or nft -f input), from the config\n"
     "\n"
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
   if (cmd == "check" || cmd == "check-config") return vigie::CheckConfigCommand(args);
   if (cmd == "run") return vigie::RunCommand(args);
   if (cmd == "rules") return vigie::RulesCommand(args);
+  if (cmd == "bench") return vigie::BenchCommand(args);
   if (cmd == "logs") return vigie::LogsCommand(args);
   if (cmd == "report") return vigie::report::RunReportCommand(argc - 1, argv + 1);
   if (cmd == "explain") return vigie::ExplainCommand(args);

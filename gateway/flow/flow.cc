@@ -11,11 +11,17 @@ using namespace held_bits;  // NOLINT(build/namespaces): the stage's own helpers
 
 FlowTable::FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t id_base, uint64_t id_step)
     : opts_(opts), counters_(counters), next_id_(id_base), id_step_(id_step) {
-  index_.reserve(std::min<size_t>(opts_.max_flows, 65536));
-  sources_.reserve(std::min<size_t>(opts_.max_flows, 65536));
-  // Address space only: pages are touched as flows arrive, and growing never
-  // holds two copies of the array (MemoryBound counts max_flows slots).
+  // Preallocated to the configured size, so the packet path never grows the
+  // table (reserve only: pages are touched as flows arrive). A new source is
+  // counted before a full table evicts, hence one source entry more.
   slots_.reserve(opts_.max_flows);
+  free_slots_.reserve(opts_.max_flows);
+  index_.reserve(opts_.max_flows);
+  sources_.reserve(opts_.max_flows + 1);
+  pool_.reserve(opts_.reassembly_buffers);
+  free_buffers_.reserve(opts_.reassembly_buffers);
+  aux_pool_.reserve(std::max<size_t>(1, opts_.reassembly_buffers / 4));
+  aux_free_.reserve(std::max<size_t>(1, opts_.reassembly_buffers / 4));
   top_.reserve(kTopSources);
 }
 
