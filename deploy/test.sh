@@ -11,13 +11,15 @@
 #                 VIGIE_FUZZ_SECONDS (default 4) seconds, two at a time; an
 #                 input that breaks a contract fails the run and is saved
 #                 under build-asan/fuzz-crashes/<target>/ (the path is printed).
-# Each stage prints its wall time. VIGIE_CI_STAGES (default "plain sanitized
-# fuzz") picks stages, e.g. VIGIE_CI_STAGES="sanitized fuzz" deploy/test.sh.
+# Each stage prints its wall time. VIGIE_CI_STAGES picks stages, e.g.
+# VIGIE_CI_STAGES="plain sanitized fuzz" deploy/test.sh. The default is "plain"
+# until the sanitized and fuzz stages' time on CI's 2 cores is measured to fit
+# its 30 minutes beside it (issue 14, open).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 JOBS="$(nproc)"
-STAGES="${VIGIE_CI_STAGES:-plain sanitized fuzz}"
+STAGES="${VIGIE_CI_STAGES:-plain}"
 FUZZ_SECONDS="${VIGIE_FUZZ_SECONDS:-4}"
 have_clang() { command -v clang++ >/dev/null && command -v clang >/dev/null; }
 stage_start() { STAGE_T0=$SECONDS; echo "==== $1"; }

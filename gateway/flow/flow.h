@@ -160,7 +160,7 @@ struct Flow {
   FlowState state = FlowState::kNew;
   StreamKind kind = StreamKind::kUnknown;
   uint8_t action = 0;  // strongest Action (config.h) decided for the flow, for enforcement
-  uint8_t hellos = 0;  // TLS ClientHellos seen
+  uint8_t hellos = 0;  // messages decided: TLS ClientHellos, HTTP requests, DNS-over-TCP messages
   bool closed = false;  // a FIN or RST was seen (either way): the 4-tuple may be reused
   bool was_evicted = false;  // its 4-tuple's last flow was evicted while inspecting
   int32_t aux = -1;     // aux pool slot (a ClientHello joined across records), -1 = none

@@ -50,6 +50,7 @@ void DnsInspector::OnTcpStream(absl::Span<const uint8_t> data, bool in_place, co
     }
     env_.counters->Inc(Counter::k_dns_tcp_messages);
     OnMessage(f.msg, cx, v);
+    if (flow->hellos < 255) ++flow->hellos;  // a message decided (flow.h)
     consumed += f.consumed;
   }
   flows.Consume(flow, static_cast<uint32_t>(consumed));
