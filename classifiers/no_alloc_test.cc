@@ -13,26 +13,9 @@
 #include "classifiers/http.h"
 #include "classifiers/quic.h"
 #include "classifiers/testing/builders.h"
+#include "classifiers/testing/count_new.h"
 #include "classifiers/tls.h"
 #include "gtest/gtest.h"
-
-// GCC 12 sees through the replacement and flags malloc/free pairing as a mismatch.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-namespace {
-bool g_counting = false;
-size_t g_allocations = 0;
-}  // namespace
-
-void* operator new(size_t n) {
-  if (g_counting) ++g_allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace vigie {
 namespace {

@@ -3,27 +3,8 @@
 // nothing on the packet path and the table never holds more than max_flows.
 // This binary replaces the global operator new to count allocations, so it
 // is kept apart from the other tests (and from ASan's own operator new).
-#include <cstdlib>
-#include <new>
-
+#include "classifiers/testing/count_new.h"
 #include "gateway/flow/flow_test_util.h"
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-namespace {
-bool g_counting = false;
-size_t g_allocations = 0;
-}  // namespace
-
-void* operator new(size_t n) {
-  if (g_counting) ++g_allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace vigie {
 namespace {
