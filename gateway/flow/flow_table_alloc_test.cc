@@ -28,7 +28,7 @@ TEST(FlowTableAllocTest, NeverGrowsPastItsSizeOnThePacketPath) {
     most = std::max(most, table.size());
   }
   g_counting = false;
-  EXPECT_EQ(g_allocations, 0u) << "allocations on the packet path";
+  EXPECT_EQ(g_allocations.load(), 0u) << "allocations on the packet path";
   EXPECT_EQ(most, o.max_flows);
   EXPECT_EQ(table.size(), o.max_flows);
   EXPECT_EQ(counters.Get(Counter::k_flows_evicted), kFlows - o.max_flows);

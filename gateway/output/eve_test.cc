@@ -1,9 +1,6 @@
 #include "gateway/output/eve.h"
 
-#include <atomic>
-#include <cstdlib>
 #include <filesystem>
-#include <new>
 #include <set>
 #include <string>
 
@@ -11,20 +8,7 @@
 
 // Counts operator new calls so the test can show AppendEve allocates nothing
 // once the caller's string has room.
-// (GCC flags free() inside a replacement operator delete as mismatched.)
-namespace {
-std::atomic<uint64_t> g_news{0};
-}  // namespace
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(size_t n) {
-  g_news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "classifiers/testing/count_new.h"
 
 namespace vigie {
 namespace {
@@ -285,14 +269,18 @@ TEST(eve, NoAllocationOnceTheBufferHasRoom) {
   out.reserve(4096);
   AppendEve(e, &out);  // warm-up
   out.clear();
-  const uint64_t before = g_news.load();
+  g_allocations = 0;
+  g_counting = true;
   AppendEve(e, &out);
-  EXPECT_EQ(g_news.load(), before);
+  g_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0u);
   EXPECT_GT(out.size(), 100u);
   // The counter does see allocations: a fresh string has to grow.
   std::string fresh;
+  g_counting = true;
   AppendEve(e, &fresh);
-  EXPECT_GT(g_news.load(), before);
+  g_counting = false;
+  EXPECT_GT(g_allocations.load(), 0u);
 }
 
 }  // namespace

@@ -10,6 +10,17 @@
 
 #include "gateway/inspect/pipeline.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define VIGIE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VIGIE_ASAN 1
+#endif
+#endif
+#if defined(VIGIE_ASAN)
+#include <sanitizer/allocator_interface.h>
+#endif
+
 namespace vigie {
 namespace {
 
@@ -50,9 +61,15 @@ double ThreadCpuSeconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
+// Bytes the heap holds for the program. Under ASan mallinfo2 reads zero (its
+// allocator is not glibc's), so ask ASan's allocator instead.
 uint64_t HeapInUse() {
+#if defined(VIGIE_ASAN)
+  return __sanitizer_get_current_allocated_bytes();
+#else
   struct mallinfo2 m = mallinfo2();
   return m.uordblks + m.hblkhd;
+#endif
 }
 
 }  // namespace
