@@ -1,5 +1,6 @@
 #include "lists/domain.h"
 
+#include <arpa/inet.h>
 #include <idn2.h>
 
 #include <cstdlib>
@@ -94,6 +95,15 @@ bool IsHostnameSyntax(std::string_view n) {
     if (!ok) return false;
   }
   return true;
+}
+
+bool IsIpv4Literal(std::string_view n) {
+  if (n.empty() || n.size() >= INET_ADDRSTRLEN) return false;
+  char buf[INET_ADDRSTRLEN];
+  std::memcpy(buf, n.data(), n.size());
+  buf[n.size()] = '\0';
+  unsigned char addr[sizeof(struct in_addr)];
+  return inet_pton(AF_INET, buf, addr) == 1;
 }
 
 std::string_view ParseLabelPattern(std::string_view n, LabelPattern* out) {

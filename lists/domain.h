@@ -50,6 +50,11 @@ DomainError NormalizeDomain(std::string_view in, DomainBuf* out);
 // the characters a list entry may hold once normalised.
 bool IsHostnameSyntax(std::string_view normalized);
 
+// True for a dotted-quad IPv4 address ("1.2.3.4", as inet_pton reads it):
+// hostname syntax, but not a name. A list line that is one reads as a hosts
+// line, so an entry may never be one (an address rule is "ip:1.2.3.4").
+bool IsIpv4Literal(std::string_view normalized);
+
 // Label patterns: a list entry "<prefix>*<suffix>.<parent>" such as
 // "*-tiktokcdn-com.akamaized.net" or "igcdn-photos-*.akamaihd.net".
 //   - exactly one '*', inside the leftmost label; the '*' stands for one or

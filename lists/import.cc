@@ -455,6 +455,9 @@ absl::StatusOr<ImportResult> ImportLists(ImportFormat format,
         } else if (d.find('.') == std::string_view::npos) {
           res.skipped.push_back({src.name, lineno, shown, "a single label (a top-level domain) is not a list entry"});
           continue;
+        } else if (IsIpv4Literal(d)) {
+          res.skipped.push_back({src.name, lineno, shown, "an IPv4 address, not a name"});
+          continue;
         }
         if (lr.narrowed) {
           res.narrowed.push_back({src.name, lineno, shown,

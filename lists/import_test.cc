@@ -280,5 +280,17 @@ TEST(ImportTest, DiffListPathsFilesAndDirs) {
   fs::remove_all(base);
 }
 
+// An address in a hosts file's name column is skipped with a note, never
+// imported as a name (written back it would read as a hosts line).
+TEST(ImportTest, AnAddressInTheNameColumnIsSkipped) {
+  auto r = ImportLists(ImportFormat::kHosts, {{"h.txt", "0.0.0.0 a.com\n0.0.0.0 0.20.0.0\n"}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->entries.size(), 1u);
+  EXPECT_EQ(r->entries[0].entry, "full:a.com");  // a hosts name is exact
+  ASSERT_EQ(r->skipped.size(), 1u);
+  EXPECT_EQ(r->skipped[0].line, 2u);
+  EXPECT_THAT(r->skipped[0].why, HasSubstr("an IPv4 address"));
+}
+
 }  // namespace
 }  // namespace vigie

@@ -230,6 +230,8 @@ absl::StatusOr<AppList> ParseList(std::string_view text, std::string_view app,
       } else if (!IsHostnameSyntax(buf.view()) ||
                  buf.view().find('.') == std::string_view::npos) {
         return Invalid(file, lineno, Quoted(e.name, "not a domain name"));
+      } else if (IsIpv4Literal(buf.view())) {
+        return Invalid(file, lineno, Quoted(e.name, "an IPv4 address, not a name (an address rule is ip:ADDR)"));
       }
       Rule r;
       r.domain = std::string(buf.view());

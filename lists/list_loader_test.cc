@@ -75,6 +75,16 @@ TEST(ListLoaderTest, HostsFormat) {
   EXPECT_THAT(ParseError("0.0.0.0\n"), HasSubstr("test.list:1: hosts line without a name"));
 }
 
+// Found by fuzz_replay_list: "0.0.0.0 0.20.0.0" loaded an entry that, written
+// back, reads as a hosts line without a name. An address is never a name.
+TEST(ListLoaderTest, AnAddressIsNotAName) {
+  EXPECT_THAT(ParseError("a.com\n0.0.0.0 0.20.0.0\n"), HasSubstr("test.list:2: '0.20.0.0': an IPv4 address, not a name"));
+  EXPECT_THAT(ParseError("||192.0.2.1^\n"), HasSubstr("test.list:1: '192.0.2.1': an IPv4 address"));
+  EXPECT_THAT(ParseError("address=/198.51.100.7/0.0.0.0\n"), HasSubstr("an IPv4 address"));
+  // Dotted numbers that are no address stay names, as resolvers treat them.
+  EXPECT_THAT(Domains(MustParse("1.2.3\n0.0.0.0 1.2.3.4.5\n")), ElementsAre("1.2.3", "1.2.3.4.5"));
+}
+
 TEST(ListLoaderTest, AdblockFormat) {
   AppList l = MustParse("[Adblock Plus 2.0]\n! c\n||a.com^\n||b.com^|\n||c.com^$important\n");
   EXPECT_THAT(Domains(l), ElementsAre("a.com", "b.com", "c.com"));

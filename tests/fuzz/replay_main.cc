@@ -24,7 +24,17 @@ std::vector<std::vector<uint8_t>> FuzzSeeds();
 
 namespace {
 
-void Run(const std::vector<uint8_t>& in) { LLVMFuzzerTestOneInput(in.data(), in.size()); }
+// With VIGIE_FUZZ_LAST=FILE each input is written to FILE before it runs, so
+// the one that broke a contract (the run aborts) is there to keep as a
+// regression input.
+void Run(const std::vector<uint8_t>& in) {
+  static const char* last = std::getenv("VIGIE_FUZZ_LAST");
+  if (last != nullptr) {
+    std::ofstream(last, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(in.data()), static_cast<std::streamsize>(in.size()));
+  }
+  LLVMFuzzerTestOneInput(in.data(), in.size());
+}
 
 }  // namespace
 
