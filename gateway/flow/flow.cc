@@ -98,10 +98,13 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
     key.a = pkt.dst, key.b = pkt.src, key.pa = pkt.dst_port, key.pb = pkt.src_port;
   }
   if (auto it = index_.find(key); it != index_.end()) {
-    Flow& f = slots_[it->second];
+    const uint32_t i = *it;
+    Flow& f = slots_[i];
     f.last_us = std::max(f.last_us, now_us);
-    Unlink(it->second);
-    PushBack(it->second);
+    if (f.next != kNil) {  // not already the most recent of its class
+      Unlink(i);
+      PushBack(i);
+    }
     *from_client = pkt.src == f.client_ip && pkt.src_port == f.client_port;
     return &f;
   }
@@ -156,7 +159,7 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
     f.was_evicted = true;
     evicted_keys_.erase(ev);
   }
-  index_.emplace(key, i);
+  index_.insert(i);
   PushBack(i);
   counters_->Inc(Counter::k_flows_created);
   *from_client = src_is_client;
