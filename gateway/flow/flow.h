@@ -351,6 +351,9 @@ class FlowTable {
   };
   absl::flat_hash_set<uint32_t, SlotHash, SlotEq> index_{0, SlotHash{&slots_}, SlotEq{&slots_}};
   uint32_t head_[2] = {kNil, kNil}, tail_[2] = {kNil, kNil};  // LRU per class: 0 TCP, 1 other
+  // Per class: the head's last_us + idle when Expire last looked at it (0:
+  // the head changed since); before then nothing of the class expires.
+  uint64_t head_due_[2] = {0, 0};
   // Reassembly buffers, allocated on first use and then reused.
   // Each is kPoolEntryBytes (data, then bitmap), as uint64_t for alignment.
   std::vector<std::unique_ptr<uint64_t[]>> pool_;
