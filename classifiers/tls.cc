@@ -221,11 +221,11 @@ const char* TlsMalformedName(TlsMalformed e) {
 
 namespace {
 
-TlsAssembleResult AsmOk(size_t consumed) { return {ParseStatus::kOk, TlsMalformed::kNone, consumed, 0}; }
+TlsAssembleResult AsmOk(size_t consumed) { return {ParseStatus::kOk, TlsMalformed::kNone, consumed, 0, 0}; }
 TlsAssembleResult AsmNeedMore(size_t consumed, size_t need) {
-  return {ParseStatus::kNeedMore, TlsMalformed::kNone, consumed, need};
+  return {ParseStatus::kNeedMore, TlsMalformed::kNone, consumed, need, 0};
 }
-TlsAssembleResult AsmBad(TlsMalformed e, size_t consumed) { return {ParseStatus::kMalformed, e, consumed, 0}; }
+TlsAssembleResult AsmBad(TlsMalformed e, size_t consumed) { return {ParseStatus::kMalformed, e, consumed, 0, 0}; }
 
 uint32_t HeaderLength(const uint8_t h[kTlsHandshakeHeaderBytes]) {
   return (uint32_t{h[1]} << 16) | (uint32_t{h[2]} << 8) | h[3];
@@ -263,63 +263,81 @@ TlsAssembleResult AssembleClientHello(TlsHelloAssembler* st, absl::Span<const ui
                                       absl::Span<uint8_t> scratch, ClientHelloInfo* out) {
   *out = ClientHelloInfo{};
   ByteReader r(stream);
+  size_t scanned = 0;  // see TlsAssembleResult::scanned
+  auto done = [&scanned](TlsAssembleResult res) {
+    res.scanned = scanned;
+    return res;
+  };
   for (;;) {
     const size_t start = r.offset();
     if (r.remaining() < kTlsRecordHeaderBytes) {
       // Judge what we can of a partial record header before asking for more.
+      scanned += r.remaining();
       ByteReader peek = r;
       if (peek.remaining() >= 1) {
         const uint8_t type = peek.ReadU8();
-        if (type != kTlsContentHandshake && !IsSkippableType(type)) return AsmBad(TlsMalformed::kNotHandshake, start);
+        if (type != kTlsContentHandshake && !IsSkippableType(type)) {
+          return done(AsmBad(TlsMalformed::kNotHandshake, start));
+        }
       }
       if (peek.remaining() >= 1 && peek.ReadU8() != kRecordVersionMajor) {
-        return AsmBad(TlsMalformed::kBadRecordVersion, start);
+        return done(AsmBad(TlsMalformed::kBadRecordVersion, start));
       }
-      return AsmNeedMore(start, start + kTlsRecordHeaderBytes);
+      return done(AsmNeedMore(start, start + kTlsRecordHeaderBytes));
     }
     const uint8_t type = r.ReadU8();
     const uint16_t version = r.ReadU16();
     const uint16_t len = r.ReadU16();
-    if (type != kTlsContentHandshake && !IsSkippableType(type)) return AsmBad(TlsMalformed::kNotHandshake, start);
-    if ((version >> 8) != kRecordVersionMajor) return AsmBad(TlsMalformed::kBadRecordVersion, start);
-    if (len > kTlsMaxRecordLength) return AsmBad(TlsMalformed::kBadRecordLength, start);
-    if (type == kTlsContentAlert && len != 0 && len != kAlertRecordBytes) return AsmBad(TlsMalformed::kAlert, start);
-    if (type == kTlsContentChangeCipherSpec && len > 1) return AsmBad(TlsMalformed::kNotHandshake, start);
+    scanned += kTlsRecordHeaderBytes;
+    if (type != kTlsContentHandshake && !IsSkippableType(type)) {
+      return done(AsmBad(TlsMalformed::kNotHandshake, start));
+    }
+    if ((version >> 8) != kRecordVersionMajor) return done(AsmBad(TlsMalformed::kBadRecordVersion, start));
+    if (len > kTlsMaxRecordLength) return done(AsmBad(TlsMalformed::kBadRecordLength, start));
+    if (type == kTlsContentAlert && len != 0 && len != kAlertRecordBytes) {
+      return done(AsmBad(TlsMalformed::kAlert, start));
+    }
+    if (type == kTlsContentChangeCipherSpec && len > 1) return done(AsmBad(TlsMalformed::kNotHandshake, start));
 
     if (r.remaining() < len) {  // a partial record: judge its first bytes, then wait
       const absl::Span<const uint8_t> part = r.rest();
+      const size_t judged = type == kTlsContentHandshake ? kTlsHandshakeHeaderBytes - st->header_have : 1;
+      scanned += std::min(part.size(), judged);
       if (type == kTlsContentHandshake) {
         const TlsMalformed e = JudgeHandshakeHeader(*st, part, len, scratch.size());
-        if (e != TlsMalformed::kNone) return AsmBad(e, start);
+        if (e != TlsMalformed::kNone) return done(AsmBad(e, start));
       } else if (type == kTlsContentAlert && !part.empty() && part[0] != kAlertLevelWarning) {
-        return AsmBad(TlsMalformed::kAlert, start);
+        return done(AsmBad(TlsMalformed::kAlert, start));
       }
-      return AsmNeedMore(start, start + kTlsRecordHeaderBytes + len);
+      return done(AsmNeedMore(start, start + kTlsRecordHeaderBytes + len));
     }
     const absl::Span<const uint8_t> payload = r.ReadBytes(len);
+    scanned += len;
 
     if (len == 0 || IsSkippableType(type)) {
       if (type == kTlsContentAlert && len != 0) {
         if (payload[0] != kAlertLevelWarning || payload[1] == kAlertCloseNotify) {
-          return AsmBad(TlsMalformed::kAlert, start);
+          return done(AsmBad(TlsMalformed::kAlert, start));
         }
-        if (++st->warning_alerts > kTlsMaxWarningAlerts) return AsmBad(TlsMalformed::kTooManySkipped, start);
+        if (++st->warning_alerts > kTlsMaxWarningAlerts) {
+          return done(AsmBad(TlsMalformed::kTooManySkipped, start));
+        }
         ++st->skipped;
         continue;
       }
       if (type == kTlsContentChangeCipherSpec && len != 0 && payload[0] != kChangeCipherSpecValue) {
-        return AsmBad(TlsMalformed::kNotHandshake, start);
+        return done(AsmBad(TlsMalformed::kNotHandshake, start));
       }
       // Empty records and CCS: at most kTlsMaxSkippedRecords of them.
       if (size_t{++st->skipped} - st->warning_alerts > kTlsMaxSkippedRecords) {
-        return AsmBad(TlsMalformed::kTooManySkipped, start);
+        return done(AsmBad(TlsMalformed::kTooManySkipped, start));
       }
       continue;
     }
 
     // A handshake record with payload.
     const TlsMalformed e = JudgeHandshakeHeader(*st, payload, len, scratch.size());
-    if (e != TlsMalformed::kNone) return AsmBad(e, start);
+    if (e != TlsMalformed::kNone) return done(AsmBad(e, start));
     if (st->records == 0) st->record_version = version;
     ++st->records;  // <= kMaxClientHelloBytes + 4 records of >= 1 byte each: no overflow
     if (st->header_have == 0) {
@@ -328,8 +346,9 @@ TlsAssembleResult AssembleClientHello(TlsHelloAssembler* st, absl::Span<const ui
       const uint32_t body_len = p.ReadU24();
       if (p.ok() && p.remaining() >= body_len) {  // common case: the whole hello in one record, in place
         FillRecordFacts(*st, r.offset(), out);
+        scanned += body_len;
         const TlsParseResult b = ParseBody(p.ReadBytes(body_len), out);
-        return b.status == ParseStatus::kOk ? AsmOk(r.offset()) : AsmBad(b.error, r.offset());
+        return done(b.status == ParseStatus::kOk ? AsmOk(r.offset()) : AsmBad(b.error, r.offset()));
       }
     }
     ByteReader p(payload);
@@ -341,8 +360,9 @@ TlsAssembleResult AssembleClientHello(TlsHelloAssembler* st, absl::Span<const ui
     st->body_have += static_cast<uint32_t>(part.size());
     if (st->body_have < st->body_len) continue;
     FillRecordFacts(*st, r.offset(), out);
+    scanned += st->body_len;
     const TlsParseResult b = ParseBody(absl::Span<const uint8_t>(scratch.first(st->body_len)), out);
-    return b.status == ParseStatus::kOk ? AsmOk(r.offset()) : AsmBad(b.error, r.offset());
+    return done(b.status == ParseStatus::kOk ? AsmOk(r.offset()) : AsmBad(b.error, r.offset()));
   }
 }
 

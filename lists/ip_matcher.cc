@@ -11,10 +11,14 @@ namespace {
 
 std::array<uint8_t, 16> Masked(const IpAddress& a, uint8_t prefix) {
   std::array<uint8_t, 16> k{};
-  std::memcpy(k.data(), a.bytes, 16);
-  for (int bit = prefix; bit < 128; ++bit) k[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+  const size_t whole = prefix / 8;
+  std::memcpy(k.data(), a.bytes, whole);
+  if (prefix % 8 != 0) k[whole] = static_cast<uint8_t>(a.bytes[whole] & (0xFF00 >> (prefix % 8)));
   return k;
 }
+
+// The first 16 bits of an address (its /16 for IPv4, its /16 for IPv6).
+uint32_t Top16(const IpAddress& a) { return (uint32_t{a.bytes[0]} << 8) | a.bytes[1]; }
 
 }  // namespace
 
@@ -42,6 +46,14 @@ absl::StatusOr<IpMatcher> IpMatcher::Build(const std::vector<AppList>& lists) {
       m.rules_.push_back(Entry{static_cast<AppId>(a), lists[a].allow, r});
     }
   }
+  // Which /16s hold a prefix, for the quick miss of Match.
+  for (const Entry& e : m.rules_) {
+    const Cidr c = *Cidr::Parse(e.rule.domain);  // parsed above
+    auto& any = c.base.family == 4 ? m.any4_ : m.any6_;
+    const uint32_t first = Top16(c.base);
+    const uint32_t count = c.prefix >= 16 ? 1 : 1u << (16 - c.prefix);
+    for (uint32_t t = first; t < first + count; ++t) any[t / 64] |= uint64_t{1} << (t % 64);
+  }
   for (auto* levels : {&m.v4_, &m.v6_}) {
     std::sort(levels->begin(), levels->end(), [](const Level& x, const Level& y) { return x.prefix > y.prefix; });
   }
@@ -50,6 +62,9 @@ absl::StatusOr<IpMatcher> IpMatcher::Build(const std::vector<AppList>& lists) {
 
 RuleMatch IpMatcher::Match(const IpAddress& addr) const {
   const auto& levels = addr.family == 4 ? v4_ : v6_;
+  const auto& any = addr.family == 4 ? any4_ : any6_;
+  const uint32_t t = Top16(addr);
+  if ((any[t / 64] >> (t % 64) & 1) == 0) return RuleMatch();  // no prefix in this /16
   for (const Level& l : levels) {
     auto it = l.entries.find(Masked(addr, l.prefix));
     if (it != l.entries.end()) {

@@ -4,8 +4,10 @@
 //
 // Built once with the domain matcher, immutable afterwards, part of the same
 // policy snapshot; Match is safe from any thread and allocates nothing.
-// Structure: per address family, one hash map per prefix length present,
-// walked longest first (at most 33 / 129 probes, in practice a handful).
+// Structure: per address family, a bitmap of the /16s (first 16 bits) that
+// hold a prefix, so that most addresses miss with one bit test; then one hash
+// map per prefix length present, walked longest first (at most 33 / 129
+// probes, in practice a handful).
 #ifndef VIGIE_LISTS_IP_MATCHER_H_
 #define VIGIE_LISTS_IP_MATCHER_H_
 
@@ -45,6 +47,8 @@ class IpMatcher {
     Rule rule;
   };
   std::vector<Level> v4_, v6_;  // longest prefix first
+  // Bit t set: some prefix covers addresses whose first 16 bits are t.
+  std::array<uint64_t, 65536 / 64> any4_{}, any6_{};
   std::vector<Entry> rules_;
 };
 

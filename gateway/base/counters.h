@@ -62,6 +62,7 @@ namespace vigie {
   X(tls_client_hellos, "TLS ClientHellos classified")                                   \
   X(tls_multi_segment, "ClientHellos reassembled from several TCP segments")            \
   X(tls_multi_record, "ClientHellos spread over several TLS records")                   \
+  X(tls_bytes_parsed, "client stream bytes read by the TLS record parser")            \
   X(tls_no_sni, "ClientHellos without server_name")                                     \
   X(tls_ech, "ClientHellos carrying encrypted_client_hello")                            \
   X(quic_initials, "QUIC client Initial packets decrypted")                             \

@@ -1,5 +1,7 @@
 #include "gateway/decode/decode.h"
 
+#include <cstring>
+
 #include "classifiers/byte_reader.h"
 
 namespace vigie {
@@ -467,11 +469,40 @@ DecodeStatus DecodeIpPayload(uint8_t proto, absl::Span<const uint8_t> payload, D
 }
 
 namespace {
-uint64_t SumBytes(absl::Span<const uint8_t> b, uint64_t sum) {
-  size_t i = 0;
-  for (; i + 1 < b.size(); i += 2) sum += (uint32_t{b[i]} << 8) | b[i + 1];
-  if (i < b.size()) sum += uint32_t{b[i]} << 8;
-  return sum;
+// One's-complement sum (RFC 1071) of `n` bytes in the host's byte order: the
+// 16-bit words are added as loaded, 8 bytes at a time with the carries kept,
+// which gives the big-endian sum byte-swapped on a little-endian host
+// (RFC 1071 §2(B)); a sum is compared with 0xFFFF, the same either way.
+uint64_t AddCarry(uint64_t sum, uint64_t w) {
+  sum += w;
+  return sum + (sum < w);
+}
+
+uint64_t SumNative(const uint8_t* p, size_t n, uint64_t sum) {
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    sum = AddCarry(sum, w);
+  }
+  uint8_t tail[8] = {};  // the last 0-7 bytes, zero-padded (an odd last byte is a word's high byte on the wire)
+  if (n > 0) std::memcpy(tail, p, n);
+  uint64_t w;
+  std::memcpy(&w, tail, 8);
+  return AddCarry(sum, w);
+}
+
+// A pseudo-header field of the wire's value `v` (16 bits), as SumNative sees it.
+uint64_t WireWord(uint16_t v) {
+  const uint8_t b[2] = {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+  uint16_t w;
+  std::memcpy(&w, b, 2);
+  return w;
+}
+
+uint16_t Fold(uint64_t sum) {
+  sum = (sum & 0xFFFFFFFF) + (sum >> 32);  // <= 2^33 - 2
+  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
 }
 }  // namespace
 
@@ -486,16 +517,15 @@ bool TransportChecksumOk(const DecodedPacket& pkt) {
   } else if (pkt.l4_proto != kProtoTcp || l4.size() < 20) {
     return false;
   }
-  size_t alen = pkt.src.family == 4 ? 4 : 16;
-  const uint8_t* src = pkt.src.family == 4 ? pkt.src.bytes : pkt.src.bytes;
-  uint64_t sum = 0;
-  sum = SumBytes(absl::MakeConstSpan(src, alen), sum);
-  sum = SumBytes(absl::MakeConstSpan(pkt.dst.bytes, alen), sum);
-  sum += pkt.l4_proto;
-  sum += l4.size();
-  sum = SumBytes(l4, sum);
-  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
-  return sum == 0xFFFF;
+  // Pseudo-header (RFC 768, RFC 9293 §3.1, RFC 8200 §8.1): addresses, protocol, length.
+  const size_t alen = pkt.src.family == 4 ? 4 : 16;
+  uint64_t sum = SumNative(pkt.src.bytes, alen, 0);
+  sum = SumNative(pkt.dst.bytes, alen, sum);
+  sum = AddCarry(sum, WireWord(pkt.l4_proto));
+  sum = AddCarry(sum, WireWord(static_cast<uint16_t>(l4.size() >> 16)));
+  sum = AddCarry(sum, WireWord(static_cast<uint16_t>(l4.size())));
+  sum = SumNative(l4.data(), l4.size(), sum);
+  return Fold(sum) == 0xFFFF;
 }
 
 }  // namespace vigie

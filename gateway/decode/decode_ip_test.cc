@@ -1,4 +1,5 @@
 #include "gateway/decode/decode_test_frames.h"
+#include <random>
 
 namespace vigie {
 namespace {
@@ -164,6 +165,65 @@ TEST(DecodeIpPayloadTest, DecodesReassembledTransport) {
   EXPECT_EQ(p.payload.size(), DnsPayload().size());
 }
 
+// ---- Transport checksums ---------------------------------------------------------
+
+namespace {
+// RFC 1071 as written: big-endian 16-bit words one by one (the reference for
+// TransportChecksumOk's word-at-a-time sum).
+uint16_t ReferenceSum(const DecodedPacket& pkt, absl::Span<const uint8_t> l4) {
+  uint64_t sum = 0;
+  auto add = [&sum](const uint8_t* b, size_t n) {
+    size_t i = 0;
+    for (; i + 1 < n; i += 2) sum += (uint32_t{b[i]} << 8) | b[i + 1];
+    if (i < n) sum += uint32_t{b[i]} << 8;
+  };
+  const size_t alen = pkt.src.family == 4 ? 4 : 16;
+  add(pkt.src.bytes, alen);
+  add(pkt.dst.bytes, alen);
+  sum += pkt.l4_proto;
+  sum += l4.size();
+  add(l4.data(), l4.size());
+  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+}  // namespace
+
+TEST(DecodeTest, TransportChecksumMatchesTheByteWiseSum) {
+  std::mt19937 rng(7);
+  int right = 0, wrong = 0;
+  for (int iter = 0; iter < 4000; ++iter) {
+    DecodedPacket pkt;
+    const bool v6 = iter % 2 == 1;
+    pkt.src.family = pkt.dst.family = v6 ? 6 : 4;
+    for (size_t i = 0; i < (v6 ? 16u : 4u); ++i) {
+      pkt.src.bytes[i] = static_cast<uint8_t>(rng());
+      pkt.dst.bytes[i] = static_cast<uint8_t>(rng());
+    }
+    const bool tcp = iter % 4 < 2;
+    pkt.l4_proto = tcp ? kProtoTcp : kProtoUdp;
+    const size_t n = (tcp ? 20 : 8) + rng() % 1500;
+    Bytes l4(n);
+    for (uint8_t& b : l4) b = static_cast<uint8_t>(rng() % 4 == 0 ? 0xFF : rng());  // carries
+    if (!tcp) {
+      l4[4] = static_cast<uint8_t>(n >> 8);
+      l4[5] = static_cast<uint8_t>(n);
+    }
+    const size_t at = tcp ? 16 : 6;
+    if (iter % 3 != 0) {  // two in three made right, as a sender would
+      l4[at] = l4[at + 1] = 0;
+      const uint16_t c = static_cast<uint16_t>(~ReferenceSum(pkt, l4));
+      l4[at] = static_cast<uint8_t>(c >> 8);
+      l4[at + 1] = static_cast<uint8_t>(c);
+    }
+    if (!tcp && l4[at] == 0 && l4[at + 1] == 0) continue;  // "no checksum" (IPv4) or invalid (IPv6): tested apart
+    pkt.l4 = absl::MakeConstSpan(l4);
+    const bool expect = ReferenceSum(pkt, l4) == 0xFFFF;
+    ASSERT_EQ(TransportChecksumOk(pkt), expect) << iter << " n=" << n;
+    (expect ? right : wrong)++;
+  }
+  EXPECT_GT(right, 2000);
+  EXPECT_GT(wrong, 1000);
+}
 
 }  // namespace
 }  // namespace vigie

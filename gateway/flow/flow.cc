@@ -28,7 +28,12 @@ FlowTable::FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t 
 void FlowTable::Unlink(uint32_t i) {
   Flow& f = slots_[i];
   int c = f.proto == kProtoTcp ? 0 : 1;
-  if (f.prev != kNil) slots_[f.prev].next = f.next; else head_[c] = f.next;
+  if (f.prev != kNil) {
+    slots_[f.prev].next = f.next;
+  } else {
+    head_[c] = f.next;
+    head_due_[c] = 0;  // another head: Expire looks again
+  }
   if (f.next != kNil) slots_[f.next].prev = f.prev; else tail_[c] = f.prev;
   f.prev = f.next = kNil;
 }
@@ -38,7 +43,12 @@ void FlowTable::PushBack(uint32_t i) {
   int c = f.proto == kProtoTcp ? 0 : 1;
   f.prev = tail_[c];
   f.next = kNil;
-  if (tail_[c] != kNil) slots_[tail_[c]].next = i; else head_[c] = i;
+  if (tail_[c] != kNil) {
+    slots_[tail_[c]].next = i;
+  } else {
+    head_[c] = i;
+    head_due_[c] = 0;
+  }
   tail_[c] = i;
 }
 
@@ -73,10 +83,14 @@ void FlowTable::Remove(uint32_t i) {
 void FlowTable::Expire(uint64_t now_us) {
   for (int c = 0; c < 2; ++c) {
     uint64_t idle = c == 0 ? opts_.tcp_idle_us : opts_.udp_idle_us;
+    if (now_us <= head_due_[c]) continue;  // the head is not idle long enough (no slot touched)
     while (head_[c] != kNil && slots_[head_[c]].last_us + idle < now_us) {
       Remove(head_[c]);
       counters_->Inc(Counter::k_flows_expired);
     }
+    // A flow's last_us only grows while it stays the head: its expiry time
+    // now is a lower bound until another flow becomes the head.
+    head_due_[c] = head_[c] != kNil ? slots_[head_[c]].last_us + idle : 0;
   }
 }
 
@@ -98,10 +112,13 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
     key.a = pkt.dst, key.b = pkt.src, key.pa = pkt.dst_port, key.pb = pkt.src_port;
   }
   if (auto it = index_.find(key); it != index_.end()) {
-    Flow& f = slots_[it->second];
+    const uint32_t i = *it;
+    Flow& f = slots_[i];
     f.last_us = std::max(f.last_us, now_us);
-    Unlink(it->second);
-    PushBack(it->second);
+    if (f.next != kNil) {  // not already the most recent of its class
+      Unlink(i);
+      PushBack(i);
+    }
     *from_client = pkt.src == f.client_ip && pkt.src_port == f.client_port;
     return &f;
   }
@@ -156,7 +173,7 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
     f.was_evicted = true;
     evicted_keys_.erase(ev);
   }
-  index_.emplace(key, i);
+  index_.insert(i);
   PushBack(i);
   counters_->Inc(Counter::k_flows_created);
   *from_client = src_is_client;

@@ -214,6 +214,9 @@ struct FlowTableOptions {
 class FlowTable {
  public:
   FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t id_base = 1, uint64_t id_step = 1);
+  // The index refers to slots_ by address: not copied or moved.
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
 
   // Finds or creates the flow of `pkt` (UDP or TCP). *from_client tells the
   // packet's direction. Returns nullptr if max_flows is 0 or if a new flow is
@@ -330,8 +333,27 @@ class FlowTable {
   uint64_t next_id_, id_step_;
   std::vector<Flow> slots_;
   std::vector<uint32_t> free_slots_;
-  absl::flat_hash_map<FlowKey, uint32_t> index_;
+  // The index holds slot numbers (4 bytes each, not a copy of the 40-byte
+  // key): found by FlowKey through the slot's own key, so that a lookup
+  // touches a small table and then the flow it needs anyway.
+  struct SlotHash {
+    using is_transparent = void;
+    const std::vector<Flow>* slots;
+    size_t operator()(const FlowKey& k) const { return absl::Hash<FlowKey>{}(k); }
+    size_t operator()(uint32_t i) const { return (*this)((*slots)[i].key); }
+  };
+  struct SlotEq {
+    using is_transparent = void;
+    const std::vector<Flow>* slots;
+    bool operator()(uint32_t x, uint32_t y) const { return x == y; }
+    bool operator()(const FlowKey& k, uint32_t i) const { return (*slots)[i].key == k; }
+    bool operator()(uint32_t i, const FlowKey& k) const { return (*slots)[i].key == k; }
+  };
+  absl::flat_hash_set<uint32_t, SlotHash, SlotEq> index_{0, SlotHash{&slots_}, SlotEq{&slots_}};
   uint32_t head_[2] = {kNil, kNil}, tail_[2] = {kNil, kNil};  // LRU per class: 0 TCP, 1 other
+  // Per class: the head's last_us + idle when Expire last looked at it (0:
+  // the head changed since); before then nothing of the class expires.
+  uint64_t head_due_[2] = {0, 0};
   // Reassembly buffers, allocated on first use and then reused.
   // Each is kPoolEntryBytes (data, then bitmap), as uint64_t for alignment.
   std::vector<std::unique_ptr<uint64_t[]>> pool_;

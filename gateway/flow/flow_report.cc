@@ -25,7 +25,7 @@ FlowMemoryBound FlowTable::MemoryBound(const FlowTableOptions& o) {
   // lists, the pools' pointers) may hold twice what they use.
   const size_t n = std::max<size_t>(o.max_flows, 1);
   m.per_flow = sizeof(Flow) + 2 * sizeof(uint32_t) +
-               HashTableBytes(o.max_flows, sizeof(std::pair<const FlowKey, uint32_t>)) / n +
+               HashTableBytes(o.max_flows, sizeof(uint32_t)) / n +
                HashTableBytes(o.max_flows, sizeof(std::pair<const IpAddress, SourceUsage>)) / n + 1;
   m.per_buffer = kPoolEntryBytes + kMallocOverhead + 2 * (sizeof(std::unique_ptr<uint64_t[]>) + sizeof(int32_t));
   m.per_aux = kAuxBufferBytes + kMallocOverhead + 2 * (sizeof(std::unique_ptr<uint8_t[]>) + sizeof(int32_t));

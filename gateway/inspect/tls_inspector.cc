@@ -47,6 +47,7 @@ void TlsInspector::OnStream(absl::Span<const uint8_t> data, bool in_place, const
     absl::Span<uint8_t> scratch = flow->aux >= 0 ? flows.Aux(flow) : absl::MakeSpan(scratch_);
     ClientHelloInfo ch;
     TlsAssembleResult r = AssembleClientHello(&flow->tls, data, scratch, &ch);
+    counters.Inc(Counter::k_tls_bytes_parsed, r.scanned);
     if (r.status == ParseStatus::kNeedMore) {
       if (flow->aux < 0 && flow->tls.body_have > 0) {
         absl::Span<uint8_t> aux = flows.Aux(flow);
