@@ -17,6 +17,10 @@ came back, then details:
                                  names DECOY). The caller drops the client kernel's
                                  RSTs from SPORT (it has no socket for it). LOW_TTL
                                  (environment) sets the low-TTL decoys' TTL.
+  frags SRC DST FIRST LAST SPORT a DNS query (UDP, IPv4) sent as conflicting IP
+                                 fragments (mkpcap.conflicting_fragments): FIRST
+                                 in the first-received copy, LAST in the other;
+                                 prints "answer NAME RCODE" or timeout
 
 Words: reset (connection reset / refused), response (bytes came back),
 closed (orderly close, nothing back), timeout (nothing within TIMEOUT_S).
@@ -228,6 +232,31 @@ def trick(name, src, dst, port, sni, decoy, sport):
             deadline = min(deadline, time.monotonic() + RESET_AFTER_RESPONSE_S)
 
 
+def frags(src, dst, first, last, sport):
+    import random
+    sport = int(sport)
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind((src, sport))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    txid = random.randrange(1 << 16)
+    q = lambda n: mkpcap.udp(src, dst, sport, 53, mkpcap.dns_query(n, txid=txid, edns=True))
+    ident = random.randrange(1 << 16)
+    for off, chunk, more in mkpcap.conflicting_fragments(q(first), q(last)):
+        tx.sendto(mkpcap.ipv4_fragment(src, dst, mkpcap.IPPROTO_UDP, chunk, off, more, ident),
+                  (dst, 0))
+        time.sleep(SEGMENT_PAUSE_S)
+    rx.settimeout(TIMEOUT_S)
+    try:
+        data = rx.recv(65535)
+    except socket.timeout:
+        return "timeout"
+    labels, i = [], 12
+    while i < len(data) and data[i]:
+        labels.append(data[i + 1:i + 1 + data[i]].decode("ascii", "replace"))
+        i += 1 + data[i]
+    return f"answer {'.'.join(labels)} rcode {data[3] & 0x0F}"
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "listen":
@@ -240,6 +269,8 @@ def main():
         run(lambda: bytes_(*args))
     elif cmd == "trick":
         run(lambda: trick(*args))
+    elif cmd == "frags":
+        run(lambda: frags(*args))
     else:
         sys.exit(f"unknown command {cmd}")
 
