@@ -296,5 +296,21 @@ TEST_F(FragmentEvasionTest, ConflictingFragmentsQuicApprovedBothStayAllowed) {
   for (const Captured& c : sink_.got) EXPECT_EQ(c.action, Action::kAllow);
 }
 
+TEST_F(FragmentEvasionTest, QuicDecoyInitialWithABadUdpChecksumIsNotRead) {
+  // Not a fragment trick: the QUIC decoy. The source's checksums are
+  // known good (a DNS query, IPv4 UDP checksum 0 = none), so a decoy Initial
+  // for an approved name with a wrong checksum is dropped by the server and
+  // not read; the real Initial (same DCID) that follows decides.
+  Endpoint quic_server = Ep("142.250.74.100", 443);
+  Feed(UdpFrame(client_, resolver_, testing::BuildDnsQuery("www.olvid.io", 1)));
+  Bytes decoy = UdpFrame(client_, quic_server, QuicInitialFor("www.olvid.io"));
+  const size_t udp_checksum = 14 + 20 + 6;
+  decoy[udp_checksum] = 0x12, decoy[udp_checksum + 1] = 0x34;
+  EXPECT_EQ(Feed(decoy).action, Action::kAllow);
+  EXPECT_EQ(Count(Counter::k_checksum_bad), 1u);
+  EXPECT_EQ(Feed(UdpFrame(client_, quic_server, QuicInitialFor("m.tiktok.com"))).action, Action::kBlock);
+  EXPECT_EQ(Strictest().app, "tiktok");
+}
+
 }  // namespace
 }  // namespace vigie

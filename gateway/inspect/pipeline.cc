@@ -280,7 +280,9 @@ void Pipeline::HandleUdp(const PacketContext& cx, PacketVerdict* v) {
 bool Pipeline::DecideUdpReading(const PacketContext& cx, PacketVerdict* v) {
   Flow* flow = cx.flow;
   constexpr std::string_view kWhat = "ip_fragment";
-  bool open = frag_lost_;  // a reading Vigie cannot decide
+  // A reading Vigie cannot decide (of the client's datagrams: a reply has no
+  // name to decide).
+  bool open = frag_lost_ && cx.pkt.src == flow->client_ip && cx.pkt.src_port == flow->client_port;
   if (frag_alt_ != nullptr) {
     const DecodedPacket& last = *frag_alt_;
     bool dns = IsDnsPort(last.dst_port) || IsDnsPort(last.src_port) ||
