@@ -30,6 +30,8 @@ namespace vigie {
   X(ip_reassembled, "IP datagrams reassembled from fragments")                          \
   X(ip_frag_timeouts, "fragment trains dropped unfinished (timeout or eviction)")       \
   X(ip_frag_overflow, "fragments refused: datagram over the size cap or table full")    \
+  X(ip_fragment_conflicts, "IP datagrams whose overlapping fragments carry different bytes (read first- and last-wins)") \
+  X(ip_frag_alt_lost, "conflicting IP datagrams whose other reading could not be held: uninspected") \
   X(flows_created, "flows created")                                                     \
   X(flows_expired, "flows expired after idle timeout")                                  \
   X(flows_evicted, "flows evicted because the flow table was full")                     \

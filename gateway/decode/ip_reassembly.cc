@@ -5,6 +5,10 @@
 
 namespace vigie {
 
+IpReassembler::IpReassembler(Counters* counters) : counters_(counters), alt_pool_(kMaxFragmentAlternates) {
+  for (size_t i = kMaxFragmentAlternates; i > 0; --i) alt_free_.push_back(static_cast<int16_t>(i - 1));
+}
+
 size_t IpReassembler::MemoryBound() {
   // Per train: its list node (two links), data at the cap, the ranges (at
   // most one per fragment, doubled by vector growth), its index entry
@@ -12,10 +16,16 @@ size_t IpReassembler::MemoryBound() {
   constexpr size_t kPerTrain = sizeof(Train) + 2 * sizeof(void*) + kMaxDatagramBytes +
                                2 * kMaxFragmentsPerTrain * sizeof(std::pair<uint32_t, uint32_t>) +
                                2 * (sizeof(std::pair<const Key, TrainList::iterator>) + 1);
-  return kMaxFragmentTrains * kPerTrain + kMaxDatagramBytes;
+  // The alternates: their buffers (capacity reserved exactly, never past the
+  // cap), their vectors and free list, and the completed one's.
+  constexpr size_t kAlternates = kMaxFragmentAlternates * (kMaxDatagramBytes + sizeof(std::vector<uint8_t>) +
+                                                           sizeof(int16_t)) +
+                                 kMaxDatagramBytes;
+  return kMaxFragmentTrains * kPerTrain + kMaxDatagramBytes + kAlternates;
 }
 
 void IpReassembler::Drop(TrainList::iterator it) {
+  if (it->alt >= 0) alt_free_.push_back(it->alt);
   index_.erase(it->key);
   trains_.erase(it);
 }
@@ -27,8 +37,7 @@ void IpReassembler::Expire(uint64_t now_us) {
   }
 }
 
-bool IpReassembler::Add(const DecodedPacket& pkt, uint64_t now_us, absl::Span<const uint8_t>* payload,
-                        uint8_t* proto) {
+bool IpReassembler::Add(const DecodedPacket& pkt, uint64_t now_us, ReassembledDatagram* out) {
   counters_->Inc(Counter::k_ip_fragments);
   Expire(now_us);
   const FragmentInfo& f = pkt.frag;
@@ -78,13 +87,49 @@ bool IpReassembler::Add(const DecodedPacket& pkt, uint64_t now_us, absl::Span<co
     Drop(it);
     return false;
   }
+  uint32_t start = f.offset;
+  uint32_t stop = static_cast<uint32_t>(end);
+  // Bytes held already that this fragment carries differently: a conflict,
+  // read both ways from here on (the header comment).
+  if (!t.conflict) {
+    for (const auto& [rs, re] : t.ranges) {
+      if (re <= start) continue;
+      if (rs >= stop) break;
+      uint32_t a = std::max(rs, start), b = std::min(re, stop);
+      if (std::memcmp(t.data.data() + a, f.data.data() + (a - start), b - a) != 0) {
+        t.conflict = true;
+        break;
+      }
+    }
+    if (t.conflict) {
+      counters_->Inc(Counter::k_ip_fragment_conflicts);
+      if (alt_free_.empty()) {
+        t.alt_lost = true;
+        counters_->Inc(Counter::k_ip_frag_alt_lost);
+      } else {
+        t.alt = alt_free_.back();
+        alt_free_.pop_back();
+        std::vector<uint8_t>& alt = alt_pool_[size_t(t.alt)];
+        alt.clear();
+        alt.reserve(t.data.size());
+        alt.assign(t.data.begin(), t.data.end());
+      }
+    }
+  }
   if (t.data.size() < end) {
     t.data.reserve(end);  // exactly: resize alone may double the capacity (MemoryBound)
     t.data.resize(end);
   }
-  // Copy only the bytes not yet held (first received wins).
-  uint32_t start = f.offset;
-  uint32_t stop = static_cast<uint32_t>(end);
+  if (t.alt >= 0) {
+    // Last received wins: the whole fragment over what is there.
+    std::vector<uint8_t>& alt = alt_pool_[size_t(t.alt)];
+    if (alt.size() < end) {
+      alt.reserve(end);
+      alt.resize(end);
+    }
+    std::memcpy(alt.data() + start, f.data.data(), stop - start);
+  }
+  // First received wins: copy only the bytes not yet held.
   uint32_t cur = start;
   for (const auto& [rs, re] : t.ranges) {
     if (re <= cur) continue;
@@ -111,10 +156,18 @@ bool IpReassembler::Add(const DecodedPacket& pkt, uint64_t now_us, absl::Span<co
   }
   done_.swap(t.data);
   done_.resize(t.total);
-  *proto = t.key.proto;
+  *out = ReassembledDatagram();
+  out->proto = t.key.proto;
+  out->payload = absl::MakeConstSpan(done_);
+  out->alternate_lost = t.alt_lost;
+  if (t.alt >= 0) {
+    done_alt_.swap(alt_pool_[size_t(t.alt)]);  // the slot keeps the old buffer for its next use
+    done_alt_.resize(t.total);
+    // Overlaps that came back to the first bytes (A, B, A) leave one reading.
+    if (done_alt_ != done_) out->alternate = absl::MakeConstSpan(done_alt_);
+  }
   Drop(it);
   counters_->Inc(Counter::k_ip_reassembled);
-  *payload = absl::MakeConstSpan(done_);
   return true;
 }
 

@@ -57,12 +57,13 @@ class Harness {
     p.frag.proto = proto;
     p.frag.data = absl::MakeConstSpan(buf.get(), f.data.size());
     p.l4_proto = proto;
-    absl::Span<const uint8_t> payload;
-    uint8_t got_proto = 0;
-    bool done = r_.Add(p, now_us, &payload, &got_proto);
+    ReassembledDatagram whole;
+    bool done = r_.Add(p, now_us, &whole);
     if (done) {
-      out.assign(payload.begin(), payload.end());
-      out_proto = got_proto;
+      out.assign(whole.payload.begin(), whole.payload.end());
+      alt.assign(whole.alternate.begin(), whole.alternate.end());
+      alt_lost = whole.alternate_lost;
+      out_proto = whole.proto;
     }
     return done;
   }
@@ -71,6 +72,8 @@ class Harness {
   int family_;
   IpReassembler r_;
   Bytes out;
+  Bytes alt;  // the last-wins reading, when it differs
+  bool alt_lost = false;
   uint8_t out_proto = 0;
 };
 
@@ -119,7 +122,7 @@ TEST_P(IpReassemblyTest, LastFragmentFirst) {
   EXPECT_EQ(h.out, d);
 }
 
-TEST_P(IpReassemblyTest, OverlappingFirstReceivedWins) {
+TEST_P(IpReassemblyTest, ConflictingOverlapIsReadFirstAndLastWins) {
   Harness h(GetParam());
   Bytes d = Datagram(64);
   // [0,32) real bytes, then [16,48) with different bytes in [16,32), then [48,64).
@@ -127,8 +130,92 @@ TEST_P(IpReassemblyTest, OverlappingFirstReceivedWins) {
   Bytes liar(d.begin() + 16, d.begin() + 48);
   std::fill(liar.begin(), liar.begin() + 16, 0xEE);
   EXPECT_FALSE(h.Add({16, liar, true}));
+  EXPECT_EQ(h.counters_.Get(Counter::k_ip_fragment_conflicts), 1u);
+  EXPECT_EQ(h.r_.alternates_in_use(), 1u);
   EXPECT_TRUE(h.Add({48, Bytes(d.begin() + 48, d.end()), false}));
+  EXPECT_EQ(h.out, d);  // first received wins
+  Bytes last = d;       // last received wins
+  std::fill(last.begin() + 16, last.begin() + 32, 0xEE);
+  EXPECT_EQ(h.alt, last);
+  EXPECT_FALSE(h.alt_lost);
+  EXPECT_EQ(h.r_.alternates_in_use(), 0u);  // given back
+  EXPECT_EQ(h.counters_.Get(Counter::k_ip_fragment_conflicts), 1u);
+}
+
+TEST_P(IpReassemblyTest, ConflictingOverlapLastFragmentFirst) {
+  // The liar arrives first and covers a later honest fragment wholly.
+  Harness h(GetParam());
+  Bytes d = Datagram(48);
+  Bytes liar(d.begin() + 8, d.begin() + 40);
+  liar[5] ^= 0xFF;
+  EXPECT_FALSE(h.Add({8, liar, true}));
+  EXPECT_FALSE(h.Add({16, Bytes(d.begin() + 16, d.begin() + 24), true}));  // agrees: no conflict yet
+  EXPECT_EQ(h.counters_.Get(Counter::k_ip_fragment_conflicts), 0u);
+  EXPECT_FALSE(h.Add({8, Bytes(d.begin() + 8, d.begin() + 16), true}));   // differs at 13
+  EXPECT_EQ(h.counters_.Get(Counter::k_ip_fragment_conflicts), 1u);
+  EXPECT_FALSE(h.Add({0, Bytes(d.begin(), d.begin() + 8), true}));
+  EXPECT_TRUE(h.Add({40, Bytes(d.begin() + 40, d.end()), false}));
+  Bytes first = d;
+  first[13] ^= 0xFF;
+  EXPECT_EQ(h.out, first);
+  EXPECT_EQ(h.alt, d);
+}
+
+TEST_P(IpReassemblyTest, IdenticalOverlapIsNoConflict) {
+  Harness h(GetParam());
+  Bytes d = Datagram(64);
+  EXPECT_FALSE(h.Add({0, Bytes(d.begin(), d.begin() + 32), true}));
+  EXPECT_FALSE(h.Add({16, Bytes(d.begin() + 16, d.begin() + 48), true}));
+  EXPECT_TRUE(h.Add({40, Bytes(d.begin() + 40, d.end()), false}));
   EXPECT_EQ(h.out, d);
+  EXPECT_TRUE(h.alt.empty());
+  EXPECT_FALSE(h.alt_lost);
+  EXPECT_EQ(h.counters_.Get(Counter::k_ip_fragment_conflicts), 0u);
+  EXPECT_EQ(h.r_.alternates_in_use(), 0u);
+}
+
+TEST_P(IpReassemblyTest, ConflictThatComesBackLeavesOneReading) {
+  // A, then B over it, then A again: first-wins and last-wins agree.
+  Harness h(GetParam());
+  Bytes d = Datagram(32);
+  Bytes b(d.begin(), d.begin() + 16);
+  b[3] ^= 1;
+  EXPECT_FALSE(h.Add({0, Bytes(d.begin(), d.begin() + 16), true}));
+  EXPECT_FALSE(h.Add({0, b, true}));
+  EXPECT_FALSE(h.Add({0, Bytes(d.begin(), d.begin() + 16), true}));
+  EXPECT_TRUE(h.Add({16, Bytes(d.begin() + 16, d.end()), false}));
+  EXPECT_EQ(h.out, d);
+  EXPECT_TRUE(h.alt.empty());
+  EXPECT_EQ(h.counters_.Get(Counter::k_ip_fragment_conflicts), 1u);
+}
+
+TEST_P(IpReassemblyTest, AlternatesAreBoundedAndALostOneIsReported) {
+  Harness h(GetParam());
+  Bytes d = Datagram(32);
+  Bytes liar(d.begin(), d.begin() + 16);
+  liar[0] ^= 1;
+  // kMaxFragmentAlternates conflicting trains hold every alternate buffer...
+  for (uint32_t id = 0; id < kMaxFragmentAlternates; ++id) {
+    EXPECT_FALSE(h.Add({0, Bytes(d.begin(), d.begin() + 16), true}, id));
+    EXPECT_FALSE(h.Add({0, liar, true}, id));
+  }
+  EXPECT_EQ(h.r_.alternates_in_use(), kMaxFragmentAlternates);
+  EXPECT_EQ(h.counters_.Get(Counter::k_ip_frag_alt_lost), 0u);
+  // ...so one more conflict cannot be read the other way: reported, counted.
+  EXPECT_FALSE(h.Add({0, Bytes(d.begin(), d.begin() + 16), true}, 500));
+  EXPECT_FALSE(h.Add({0, liar, true}, 500));
+  EXPECT_EQ(h.counters_.Get(Counter::k_ip_frag_alt_lost), 1u);
+  EXPECT_TRUE(h.Add({16, Bytes(d.begin() + 16, d.end()), false}, 500));
+  EXPECT_EQ(h.out, d);
+  EXPECT_TRUE(h.alt.empty());
+  EXPECT_TRUE(h.alt_lost);
+  // A train completing gives its buffer back; a train dropped too.
+  EXPECT_TRUE(h.Add({16, Bytes(d.begin() + 16, d.end()), false}, 0));
+  EXPECT_FALSE(h.alt_lost);
+  EXPECT_EQ(h.r_.alternates_in_use(), kMaxFragmentAlternates - 1);
+  EXPECT_FALSE(h.Add({0, Bytes(d.begin(), d.begin() + 16), true}, 1, 1'000'001 + kFragmentTimeoutUs));
+  EXPECT_EQ(h.r_.alternates_in_use(), 0u);  // the others timed out
+  EXPECT_EQ(h.counters_.Get(Counter::k_ip_fragment_conflicts), kMaxFragmentAlternates + 1);
 }
 
 TEST_P(IpReassemblyTest, OverlapBridgingTwoHeldRanges) {
@@ -275,6 +362,56 @@ TEST_P(IpReassemblyTest, RandomOrderAndOverlapsAlwaysGiveTheFirstBytes) {
     }
     ASSERT_TRUE(done);
     EXPECT_EQ(h.out, d) << "round " << round;
+    EXPECT_EQ(h.r_.alternates_in_use(), 0u);
+  }
+}
+
+TEST_P(IpReassemblyTest, RandomConflictsLastWinsIsTheLastCopyOfEachByte) {
+  // Random overlapping fragments with random contents: first-wins and
+  // last-wins match a byte-by-byte model.
+  std::mt19937 rng(99);
+  for (int round = 0; round < 200; ++round) {
+    Harness h(GetParam());
+    size_t words = 2 + rng() % 12;
+    size_t total = 8 * words;
+    Bytes first(total, 0), last(total, 0);
+    std::vector<bool> held(total, false);
+    // Cover every word at least once, plus overlapping extras, the final one last.
+    std::vector<Frag> frags;
+    for (size_t w = 0; w + 1 < words; ++w) {
+      size_t len = 8 * (1 + rng() % 3);
+      len = std::min(len, total - 8 * w - 8);
+      if (len == 0) len = 8;
+      Bytes b(len);
+      for (auto& x : b) x = static_cast<uint8_t>(rng() % 3);  // few values: overlaps agree often
+      frags.push_back({static_cast<uint32_t>(8 * w), b, true});
+    }
+    std::shuffle(frags.begin(), frags.end(), rng);
+    Bytes tail(8);
+    for (auto& x : tail) x = static_cast<uint8_t>(rng() % 3);
+    frags.push_back({static_cast<uint32_t>(total - 8), tail, false});
+    bool conflict = false;
+    bool done = false;
+    for (size_t i = 0; i < frags.size(); ++i) {
+      const Frag& f = frags[i];
+      for (size_t j = 0; j < f.data.size(); ++j) {
+        size_t at = f.offset + j;
+        if (held[at] && first[at] != f.data[j]) conflict = true;
+        if (!held[at]) first[at] = f.data[j];
+        held[at] = true;
+        last[at] = f.data[j];
+      }
+      done = h.Add(f);
+      EXPECT_EQ(done, i + 1 == frags.size()) << round;
+    }
+    ASSERT_TRUE(done);
+    EXPECT_EQ(h.out, first) << round;
+    EXPECT_EQ(h.counters_.Get(Counter::k_ip_fragment_conflicts), conflict ? 1u : 0u) << round;
+    if (first != last) {
+      EXPECT_EQ(h.alt, last) << round;
+    } else {
+      EXPECT_TRUE(h.alt.empty()) << round;
+    }
   }
 }
 

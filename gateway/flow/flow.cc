@@ -388,6 +388,8 @@ absl::Span<const uint8_t> FlowTable::AddSegment(Flow* flow, uint32_t seq, bool s
   } else if (s.syn_ttl != 0 && meta.ttl != 0 && meta.ttl < s.syn_ttl) {
     counters_->Inc(Counter::k_tcp_ttl_suspect);  // may expire on the way
     suspect = kAltTtl;
+  } else if (meta.fragment_alt) {
+    suspect = kAltFragment;  // the pipeline adds the segment's first-wins reading too
   }
   if (suspect != 0) {
     if (!s.has_urgent && AltEnsure(flow, suspect)) {

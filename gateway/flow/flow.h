@@ -33,7 +33,8 @@
 // The urgent byte (seq + urgent pointer - 1, tcp_stdurg = 0) is not in the
 // stream (tcp_urgent); segments with a TCP MD5 option (tcp_md5_unkeyed, the
 // server has no key) or a TTL below the SYN's (tcp_ttl_suspect, it may expire
-// before the server) are not read: each goes to the alternate reading only.
+// before the server) are not read: each goes to the alternate reading only,
+// as does the other reading of a segment whose IP fragments conflicted.
 // Fair shares: each source holds at most max_per_source flows and
 // reassembly_per_source buffers (flow_quota_hit, tcp_reasm_quota_hit, and
 // per source in sources()). The sources with the most refusals and
@@ -123,7 +124,9 @@ struct TcpStream {
 };
 
 // Why a flow has an alternate reading (bits).
-enum AltWhy : uint8_t { kAltOverlap = 1, kAltUrgent = 2, kAltMd5 = 4, kAltTtl = 8 };
+// kAltFragment: the segment's IP fragments conflicted and this is their
+// other reading (decode/ip_reassembly.h).
+enum AltWhy : uint8_t { kAltOverlap = 1, kAltUrgent = 2, kAltMd5 = 4, kAltTtl = 8, kAltFragment = 16 };
 
 // The other reading of a TCP stream, for what the server may read otherwise:
 // every ambiguous choice taken the other way at once (overlap losers, the
@@ -148,6 +151,7 @@ struct SegmentMeta {
   bool md5 = false;         // carries a TCP MD5 signature option (RFC 2385)
   bool urgent = false;      // URG set
   uint16_t urgent_ptr = 0;
+  bool fragment_alt = false;  // the other reading of conflicting IP fragments: alternate only
 };
 
 struct Flow {

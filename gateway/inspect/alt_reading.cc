@@ -10,6 +10,7 @@ namespace vigie {
 namespace {
 
 std::string_view WhatDiverged(uint8_t why) {
+  if (why & kAltFragment) return "ip_fragment";
   if (why & kAltOverlap) return "tcp_overlap";
   if (why & kAltUrgent) return "tcp_urgent";
   if (why & kAltMd5) return "tcp_md5";
@@ -92,6 +93,23 @@ AltReader::State AltReader::Check(const PacketContext& cx, PacketVerdict* v, boo
     env_.decider->SetAlternate(flow->id, span, WhatDiverged(alt.why));
   }
   return State::kRead;
+}
+
+Action AltReader::DecideReading(const PacketContext& cx, Proto proto, Endpoints e,
+                                absl::Span<const std::string_view> names, std::string_view what, PacketVerdict* v) {
+  if (names.empty()) return Action::kAllow;
+  Decision d = env_.decider->NewDecision(cx, proto, e);
+  Action a = env_.decider->StrictestAction(d, names);
+  if (a > v->action) {
+    env_.decider->DecideAlternate(&d, names, what);
+    v->action = std::max(v->action, d.verdict.action);
+    v->decided = true;
+    return d.verdict.action;
+  }
+  // Not stricter than the packet so far: decided with the first reading
+  // when its inspector decides on this packet.
+  env_.decider->SetAlternate(cx.flow->id, names, what);
+  return Action::kAllow;
 }
 
 void AltReader::AfterDecision(const PacketContext& cx, State before, PacketVerdict* v) {

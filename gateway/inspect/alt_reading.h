@@ -6,7 +6,7 @@
 // Before the stream's inspector runs, the alternate's first message is parsed
 // whole (TLS ClientHello, HTTP request head, DNS-over-TCP query); a reading
 // stricter than the flow so far is recorded (reason conflict, `conflict` =
-// tcp_overlap | tcp_urgent | tcp_md5 | tcp_ttl, counted in conflicts) and a
+// tcp_overlap | tcp_urgent | tcp_md5 | tcp_ttl | ip_fragment, counted in conflicts) and a
 // block ends the flow. An alternate that does not parse adds nothing (the
 // server would reject those bytes too). When the flow is decided while its
 // alternate could not be held or is not whole yet, it is uninspected
@@ -37,6 +37,13 @@ class AltReader {
   // Decides the flow's alternate if it has one; returns kOpen when it cannot
   // be read (yet). Sets *finished when a stricter reading blocked the flow.
   State Check(const PacketContext& cx, PacketVerdict* v, bool* finished);
+  // The names of another reading of this packet (a datagram whose IP
+  // fragments conflicted): when stricter than the packet's verdict so far,
+  // decided now (reason conflict, conflict = `what`) and its action returned;
+  // else merged into the next decision about the flow on this packet
+  // (Decider::SetAlternate; the views must live until then) and kAllow.
+  Action DecideReading(const PacketContext& cx, Proto proto, Endpoints e, absl::Span<const std::string_view> names,
+                       std::string_view what, PacketVerdict* v);
   // After the stream's inspector: a flow decided while its alternate was open.
   void AfterDecision(const PacketContext& cx, State before, PacketVerdict* v);
 

@@ -62,11 +62,14 @@ PacketVerdict Pipeline::ProcessFrame(int linktype, absl::Span<const uint8_t> fra
   DecodeStatus st = DecodeFrame(linktype, frame, &pkt);
   if (pkt.note != Anomaly::kCount) counters_.Inc(pkt.note);
   if (st == DecodeStatus::kFragment) {
-    absl::Span<const uint8_t> whole;
-    uint8_t proto;
-    if (!frags_.Add(pkt, ts_us, &whole, &proto)) return v;  // held (or dropped, counted)
-    st = DecodeIpPayload(proto, whole, &pkt);
+    ReassembledDatagram whole;
+    if (!frags_.Add(pkt, ts_us, &whole)) return v;  // held (or dropped, counted)
+    DecodedPacket frag = pkt;
+    st = DecodeIpPayload(whole.proto, whole.payload, &pkt);
     if (st == DecodeStatus::kFragment) return v;  // fragment inside a reassembled tunnel: not followed
+    if (!whole.alternate.empty() || whole.alternate_lost) {
+      return HandleReadings(pkt, st, frag, whole, ts_us, frame_no);
+    }
   }
   switch (st) {
     case DecodeStatus::kNotIp:
@@ -79,6 +82,51 @@ PacketVerdict Pipeline::ProcessFrame(int linktype, absl::Span<const uint8_t> fra
       break;
   }
   return Handle(pkt, ts_us, frame_no);
+}
+
+PacketVerdict Pipeline::HandleReadings(DecodedPacket& first, DecodeStatus st, const DecodedPacket& frag,
+                                       const ReassembledDatagram& whole, uint64_t ts_us, uint64_t frame_no) {
+  DecodedPacket last = frag;
+  bool has_last = false;
+  if (!whole.alternate.empty()) {
+    has_last = DecodeIpPayload(whole.proto, whole.alternate, &last) == DecodeStatus::kOk;
+  }
+  if (st != DecodeStatus::kOk) {
+    if (st == DecodeStatus::kMalformed) counters_.Inc(first.anomaly);
+    if (!has_last) return PacketVerdict();
+    // Only the last-wins reading is a packet: it is the one read.
+    return Handle(last, ts_us, frame_no);
+  }
+  if (has_last && policy_->config().checksums != ChecksumMode::kNever) {
+    // A reading whose transport checksum is wrong is dropped by the receiver
+    // that would read it: only the other one is left. (Both wrong: the
+    // checksums are left to Handle, offload or not.)
+    bool first_ok = TransportChecksumOk(first), last_ok = TransportChecksumOk(last);
+    if (first_ok != last_ok) {
+      counters_.Inc(Counter::k_checksum_bad);
+      if (!first_ok) first = last;
+      has_last = false;
+    }
+  }
+  if (has_last && (last.l4_proto != first.l4_proto || last.src_port != first.src_port ||
+                   last.dst_port != first.dst_port)) {
+    // The readings differ in their transport header: two flows, each
+    // inspected as a packet of its own; the strictest verdict is the packet's.
+    frag_lost_ = whole.alternate_lost;
+    PacketVerdict a = Handle(first, ts_us, frame_no);
+    frag_lost_ = false;
+    PacketVerdict b = Handle(last, ts_us, frame_no);  // the decider keeps the strongest of both
+    a.action = std::max(a.action, b.action);
+    a.decided |= b.decided;
+    a.flow_final = a.flow_final && b.flow_final;
+    return a;
+  }
+  frag_alt_ = has_last ? &last : nullptr;
+  frag_lost_ = whole.alternate_lost;
+  PacketVerdict v = Handle(first, ts_us, frame_no);
+  frag_alt_ = nullptr;
+  frag_lost_ = false;
+  return v;
 }
 
 PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no) {
@@ -138,7 +186,11 @@ PacketVerdict Pipeline::Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t fram
         return v;
       }
     }
-    HandleUdp(cx, &v);
+    if (frag_alt_ != nullptr || frag_lost_) {
+      if (DecideUdpReading(cx, &v)) return v;
+    } else {
+      HandleUdp(cx, &v);
+    }
     if (was_decided && flow->state == FlowState::kDecided) {
       // Not a new connection after all: the client's later packets to the
       // server's chosen DCID (keys still from the first one) keep the flow's verdict.
@@ -225,6 +277,50 @@ void Pipeline::HandleUdp(const PacketContext& cx, PacketVerdict* v) {
   dns_.OnMessage(pkt.payload, cx, v);
 }
 
+bool Pipeline::DecideUdpReading(const PacketContext& cx, PacketVerdict* v) {
+  Flow* flow = cx.flow;
+  constexpr std::string_view kWhat = "ip_fragment";
+  // A reading Vigie cannot decide (of the client's datagrams: a reply has no
+  // name to decide).
+  bool open = frag_lost_ && cx.pkt.src == flow->client_ip && cx.pkt.src_port == flow->client_port;
+  if (frag_alt_ != nullptr) {
+    const DecodedPacket& last = *frag_alt_;
+    bool dns = IsDnsPort(last.dst_port) || IsDnsPort(last.src_port) ||
+               (policy_->config().dns_any_port && last.dst_port != kNetbiosNsPort &&
+                last.src_port != kNetbiosNsPort && LooksLikeDnsQuery(last.payload));
+    size_t n = 0;
+    if (dns) {
+      ParseDnsMessage(last.payload, &frag_dns_);  // questions before a bad one still count
+      if (!frag_dns_.is_response && frag_dns_.opcode == 0) {
+        for (; n < frag_dns_.question_count; ++n) frag_names_[n] = frag_dns_.questions[n].view();
+      }
+      alt_.DecideReading(cx, Proto::kDns, Endpoints::kPacket, absl::MakeConstSpan(frag_names_, n), kWhat, v);
+    } else if (LooksLikeQuicInitial(last.payload)) {
+      ParseStatus st = quic_.ReadHelloNames(last.payload, *flow, frag_names_, &n);
+      if (st == ParseStatus::kNeedMore) {
+        open = true;  // its hello goes on in other datagrams: not followed
+      } else if (st == ParseStatus::kOk &&
+                 alt_.DecideReading(cx, Proto::kQuic, Endpoints::kFlow, absl::MakeConstSpan(frag_names_, n), kWhat,
+                                    v) == Action::kBlock) {
+        FinishFlow(InspectEnv{&policy_, &counters_, &flows_, &decider_}, flow, v);
+        return true;
+      }
+    }
+  }
+  HandleUdp(cx, v);
+  if (open && v->action != Action::kBlock) {
+    // The other reading of these conflicting fragments cannot be read: never
+    // a silent allow ([inspect] uninspected).
+    Proto proto = flow->kind == StreamKind::kQuic ? Proto::kQuic : Proto::kIp;
+    decider_.Uninspected(proto, kWhat, cx, v);
+    if (flow->kind == StreamKind::kQuic && flow->state != FlowState::kIgnored) {
+      flow->action = std::max(flow->action, static_cast<uint8_t>(v->action));
+      if (v->action == Action::kBlock) FinishFlow(InspectEnv{&policy_, &counters_, &flows_, &decider_}, flow, v);
+    }
+  }
+  return false;
+}
+
 void Pipeline::HandleTcp(const PacketContext& cx, bool from_client, PacketVerdict* v) {
   const DecodedPacket& pkt = cx.pkt;
   Flow* flow = cx.flow;
@@ -250,6 +346,24 @@ void Pipeline::HandleTcp(const PacketContext& cx, bool from_client, PacketVerdic
   meta.urgent = pkt.tcp_flags & kTcpUrg;
   meta.urgent_ptr = pkt.tcp_urgent;
   absl::Span<const uint8_t> data = flows_.AddSegment(flow, pkt.tcp_seq, syn, pkt.payload, meta, &in_place);
+  if (frag_alt_ != nullptr) {
+    // Its IP fragments conflicted: the last-wins reading of the segment goes
+    // to the flow's alternate reading (flow.h), decided below with the rest.
+    const DecodedPacket& last = *frag_alt_;
+    SegmentMeta alt_meta;
+    alt_meta.ttl = last.ip_ttl;
+    alt_meta.md5 = last.tcp_md5;
+    alt_meta.fragment_alt = true;
+    bool alt_syn = last.tcp_flags & kTcpSyn;
+    bool ignored = false;
+    flows_.AddSegment(flow, last.tcp_seq + (alt_syn ? 1u : 0u), false, last.payload, alt_meta, &ignored);
+  } else if (frag_lost_) {
+    // The other reading could not be held: the alternate is lost, so a flow
+    // decided without it is uninspected (AltReader::AfterDecision).
+    flow->alt.why |= kAltFragment;
+    flow->alt.dirty |= !flow->alt.lost;
+    flow->alt.lost = true;
+  }
   // The bytes the server may read instead (overlap losers, urgent byte,
   // MD5 and low-TTL segments): decided too, the strictest wins.
   bool finished = false;

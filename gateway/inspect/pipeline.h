@@ -23,6 +23,7 @@
 #ifndef VIGIE_GATEWAY_INSPECT_PIPELINE_H_
 #define VIGIE_GATEWAY_INSPECT_PIPELINE_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -85,6 +86,18 @@ class Pipeline {
  private:
   PacketVerdict ProcessFrame(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us, uint64_t frame_no);
   PacketVerdict Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no);
+  // A datagram whose IP fragments conflicted (ip_reassembly.h): `first` (the
+  // first-wins reading, decoded with status `st`) is handled with the
+  // last-wins one as its alternate (frag_alt_), or as a packet of its own when
+  // their transport headers differ; the strictest verdict wins (DESIGN.md
+  // "Soundness").
+  PacketVerdict HandleReadings(DecodedPacket& first, DecodeStatus st, const DecodedPacket& frag,
+                               const ReassembledDatagram& whole, uint64_t ts_us, uint64_t frame_no);
+  // A UDP datagram with another reading (frag_alt_, or frag_lost_): that
+  // reading's names are decided (DNS questions, a QUIC ClientHello whole in
+  // it), then HandleUdp; one that cannot be read is uninspected unless the
+  // packet is blocked. True when the other reading blocked the flow.
+  bool DecideUdpReading(const PacketContext& cx, PacketVerdict* v);
   void HandleUdp(const PacketContext& cx, PacketVerdict* v);
   void HandleTcp(const PacketContext& cx, bool from_client, PacketVerdict* v);
   // The client stream's contiguous bytes (AddSegment's) to its inspector.
@@ -110,6 +123,12 @@ class Pipeline {
   QuicInspector quic_;
   HttpInspector http_;
   AltReader alt_;
+  // While HandleReadings runs: the other reading of the packet being handled
+  // (null if none) and whether one could not be held.
+  const DecodedPacket* frag_alt_ = nullptr;
+  bool frag_lost_ = false;
+  DnsMessageInfo frag_dns_;
+  std::string_view frag_names_[std::max(kMaxTlsSniNames, kDnsMaxQuestions)];
 };
 
 }  // namespace vigie

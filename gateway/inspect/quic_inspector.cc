@@ -110,4 +110,40 @@ void QuicInspector::OnDatagram(const PacketContext& cx, PacketVerdict* v) {
   }
 }
 
+ParseStatus QuicInspector::ReadHelloNames(absl::Span<const uint8_t> datagram, const Flow& flow,
+                                          std::string_view* names, size_t* n) {
+  *n = 0;
+  if (alt_plain_.empty()) {
+    alt_plain_.resize(kMaxQuicDatagram);
+    alt_crypto_.resize(kMaxQuicCryptoBytes);
+  }
+  QuicCryptoAssembler crypto(absl::MakeSpan(alt_crypto_));
+  absl::Span<const uint8_t> key(flow.quic_dcid, flow.quic_dcid_len);
+  bool any = false;
+  absl::Span<const uint8_t> rest = datagram;
+  while (!rest.empty()) {
+    QuicInitialInfo info;
+    QuicParseResult r = quic_.DecryptInitial(rest, absl::MakeSpan(alt_plain_), &info, key);
+    if (r.status != ParseStatus::kOk) {
+      if (r.error == QuicMalformed::kNotInitial && info.packet_length > 0 && info.packet_length <= rest.size()) {
+        rest = rest.subspan(info.packet_length);
+        continue;
+      }
+      break;
+    }
+    any = true;
+    for (uint8_t i = 0; i < info.crypto_count; ++i) crypto.Add(info.crypto[i].offset, info.crypto[i].data);
+    if (info.packet_length == 0 || info.packet_length > rest.size()) break;
+    rest = rest.subspan(info.packet_length);
+  }
+  if (!any) return ParseStatus::kMalformed;
+  ClientHelloInfo ch;
+  ParseStatus st = ParseClientHelloHandshake(crypto.contiguous(), &ch).status;
+  if (st != ParseStatus::kOk) return st;
+  if (!ch.has_sni) return ParseStatus::kOk;
+  for (; *n < ch.sni_count; ++*n) names[*n] = ch.sni_names[*n];
+  if (*n == 0) names[(*n)++] = ch.sni;
+  return ParseStatus::kOk;
+}
+
 }  // namespace vigie

@@ -17,6 +17,7 @@
 #define VIGIE_GATEWAY_INSPECT_QUIC_INSPECTOR_H_
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -32,10 +33,22 @@ class QuicInspector {
   // A UDP datagram of a QUIC flow (either direction; the server's are skipped).
   void OnDatagram(const PacketContext& cx, PacketVerdict* v);
 
+  // The server_name entries of a ClientHello whole in the client Initials of
+  // `datagram` alone (CRYPTO from offset 0; keys from its own DCID, or the
+  // flow's first), without touching the flow: for the other reading of a
+  // datagram whose IP fragments conflicted (pipeline.h). kOk: *n names (views
+  // into a buffer of this inspector, valid until the next call); kNeedMore:
+  // the hello is not whole in it (it goes on in other datagrams); kMalformed:
+  // no client Initial or no hello a server would read.
+  ParseStatus ReadHelloNames(absl::Span<const uint8_t> datagram, const Flow& flow, std::string_view* names,
+                             size_t* n);
+
  private:
   InspectEnv env_;
   QuicInitialDecryptor quic_;   // OpenSSL contexts, one per worker
   std::vector<uint8_t> plain_;  // decrypted Initial packet
+  std::vector<uint8_t> alt_plain_;   // ReadHelloNames: its decrypted packet and CRYPTO
+  std::vector<uint8_t> alt_crypto_;  // (allocated on first use)
 };
 
 }  // namespace vigie

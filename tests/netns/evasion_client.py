@@ -10,6 +10,17 @@ came back, then details:
                                  then GET for HOST2
   bytes SRC DST PORT             connect, send a DNS-over-TCP query (DoT stand-in)
   listen ADDR PORT LOG           accept forever; append "accept" and "bytes N" to LOG
+  trick TRICK SRC DST PORT SNI DECOY SPORT
+                                 a raw-socket TCP connection (IPv4) from SPORT, its
+                                 own handshake, whose ClientHello for SNI is sent
+                                 with TRICK (mkpcap.trick_segments; the decoy hello
+                                 names DECOY). The caller drops the client kernel's
+                                 RSTs from SPORT (it has no socket for it). LOW_TTL
+                                 (environment) sets the low-TTL decoys' TTL.
+  frags SRC DST FIRST LAST SPORT a DNS query (UDP, IPv4) sent as conflicting IP
+                                 fragments (mkpcap.conflicting_fragments): FIRST
+                                 in the first-received copy, LAST in the other;
+                                 prints "answer NAME RCODE" or timeout
 
 Words: reset (connection reset / refused), response (bytes came back),
 closed (orderly close, nothing back), timeout (nothing within TIMEOUT_S).
@@ -29,6 +40,8 @@ TIMEOUT_S = 3.0
 # segment (Nagle off), short enough for 30 segments to take under a second.
 SEGMENT_PAUSE_S = 0.02
 CONNECT_TIMEOUT_S = 3.0
+# trick: after the server's first bytes, how long to wait for a reset.
+RESET_AFTER_RESPONSE_S = 0.5
 # The first (allowed) request of the keep-alive connection is sent in this
 # many segments, so the second request comes after the 10th packet of the
 # connection: past what a packet-count rule (connbytes 0:10) would queue.
@@ -143,6 +156,107 @@ def listen(addr, port, log):
             c.close()
 
 
+def trick(name, src, dst, port, sni, decoy, sport):
+    import random
+    import struct
+    port, sport = int(port), int(sport)
+    real = mkpcap.client_hello(mkpcap.HelloOptions(sni=sni))
+    fake = mkpcap.client_hello(mkpcap.HelloOptions(sni=decoy))
+    segs = mkpcap.trick_segments(name, real, fake,
+                                 low_ttl=int(os.environ.get("LOW_TTL", mkpcap.LOW_TTL)))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    ident = random.randrange(1, 0xFFFF)
+
+    def send(seq, ack, flags, payload=b"", options=b"", ttl=64, urgent=0):
+        nonlocal ident
+        ident += 1
+        seg = mkpcap.tcp(src, dst, sport, port, seq, ack, flags, payload, options=options,
+                         urgent=urgent)
+        tx.sendto(mkpcap.ipv4(src, dst, mkpcap.IPPROTO_TCP, seg, ident=ident, ttl=ttl),
+                  (dst, 0))
+
+    def receive(deadline):
+        """(flags, seq, payload length) of the next segment from the server, or None."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            rx.settimeout(left)
+            try:
+                pkt = rx.recv(65535)
+            except socket.timeout:
+                return None
+            ihl = (pkt[0] & 0x0F) * 4
+            if socket.inet_ntoa(pkt[12:16]) != dst:
+                continue
+            sp, dp, seq = struct.unpack("!HHI", pkt[ihl:ihl + 8])
+            if sp != port or dp != sport:
+                continue
+            off = (pkt[ihl + 12] >> 4) * 4
+            return pkt[ihl + 13], seq, len(pkt) - ihl - off
+
+    isn = random.randrange(1 << 32)
+    send(isn, 0, mkpcap.TCP_SYN, options=mkpcap.SYN_OPTIONS)
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
+    while True:
+        got = receive(deadline)
+        if got is None:
+            return "timeout (connect)"
+        flags, sseq, _ = got
+        if flags & mkpcap.TCP_RST:
+            return "reset (connect)"
+        if flags & mkpcap.TCP_SYN and flags & mkpcap.TCP_ACK:
+            break
+    send(isn + 1, sseq + 1, mkpcap.TCP_ACK)
+    for g in segs:
+        fl = mkpcap.TCP_PSH | mkpcap.TCP_ACK | (mkpcap.TCP_URG if g.urgent else 0)
+        send(isn + 1 + g.off, sseq + 1, fl, g.data,
+             options=mkpcap.MD5_OPTION if g.md5 else b"", ttl=g.ttl, urgent=g.urgent)
+        time.sleep(SEGMENT_PAUSE_S)
+    # Until a reset or the timeout; after the server's first bytes, a little
+    # longer for a reset (a decoy the server read and answered before Vigie
+    # blocked the real hello, e.g. a low-TTL decoy that reached the server).
+    deadline = time.monotonic() + TIMEOUT_S
+    answered = 0
+    what = f"({name}, {len(segs)} segments)"
+    while True:
+        got = receive(deadline)
+        if got is None:
+            return f"response {answered} {what}" if answered else f"timeout {what}"
+        flags, _, n = got
+        if flags & mkpcap.TCP_RST:
+            return f"reset {what}" + (f" after a response of {answered} bytes" if answered else "")
+        if n > 0 and not answered:
+            answered = n
+            deadline = min(deadline, time.monotonic() + RESET_AFTER_RESPONSE_S)
+
+
+def frags(src, dst, first, last, sport):
+    import random
+    sport = int(sport)
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind((src, sport))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    txid = random.randrange(1 << 16)
+    q = lambda n: mkpcap.udp(src, dst, sport, 53, mkpcap.dns_query(n, txid=txid, edns=True))
+    ident = random.randrange(1 << 16)
+    for off, chunk, more in mkpcap.conflicting_fragments(q(first), q(last)):
+        tx.sendto(mkpcap.ipv4_fragment(src, dst, mkpcap.IPPROTO_UDP, chunk, off, more, ident),
+                  (dst, 0))
+        time.sleep(SEGMENT_PAUSE_S)
+    rx.settimeout(TIMEOUT_S)
+    try:
+        data = rx.recv(65535)
+    except socket.timeout:
+        return "timeout"
+    labels, i = [], 12
+    while i < len(data) and data[i]:
+        labels.append(data[i + 1:i + 1 + data[i]].decode("ascii", "replace"))
+        i += 1 + data[i]
+    return f"answer {'.'.join(labels)} rcode {data[3] & 0x0F}"
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "listen":
@@ -153,6 +267,10 @@ def main():
         run(lambda: http(*args))
     elif cmd == "bytes":
         run(lambda: bytes_(*args))
+    elif cmd == "trick":
+        run(lambda: trick(*args))
+    elif cmd == "frags":
+        run(lambda: frags(*args))
     else:
         sys.exit(f"unknown command {cmd}")
 

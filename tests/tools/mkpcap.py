@@ -56,6 +56,7 @@ IPPROTO_UDP = 17
 IPPROTO_DSTOPTS = 60
 
 TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+TCP_URG = 0x20
 
 # 2025-06-02T09:00:00Z, in microseconds: the default start of every capture.
 DEFAULT_START_US = 1748854800 * 1_000_000
@@ -296,8 +297,10 @@ def udp(src: str, dst: str, sport: int, dport: int, payload: bytes) -> bytes:
 
 
 def tcp(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int,
-        payload: bytes = b"", window: int = 64240, options: bytes = b"") -> bytes:
-    """TCP segment (RFC 9293 3.1) with its checksum over the pseudo-header."""
+        payload: bytes = b"", window: int = 64240, options: bytes = b"",
+        urgent: int = 0) -> bytes:
+    """TCP segment (RFC 9293 3.1) with its checksum over the pseudo-header.
+    urgent: the urgent pointer (set TCP_URG in flags for it to count)."""
     if len(options) % 4:
         options += b"\x01" * (4 - len(options) % 4)           # pad options with NOPs
     offset_words = (20 + len(options)) // 4
@@ -310,7 +313,7 @@ def tcp(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: i
         flags,                            # flags
         window,                           # window
         0,                                # checksum (filled below)
-        0) + options                      # urgent pointer, options
+        urgent) + options                 # urgent pointer, options
     seg = hdr + payload
     csum = inet_checksum(pseudo_header(src, dst, IPPROTO_TCP, len(seg)) + seg)
     return seg[:16] + u16(csum) + seg[18:]
@@ -680,6 +683,107 @@ def completion_index(segs: Sequence[Segment], total: int) -> int:
 
 
 # ---------------------------------------------------------------------------
+# Evasion tricks on a TCP stream (issue 9), shared by the replay captures
+# (tests/e2e/evasion_test.py) and the inline raw-socket client
+# (tests/netns/evasion_client.py)
+# ---------------------------------------------------------------------------
+
+# A TCP MD5 signature option (RFC 2385: kind 19, length 18, 16 digest bytes)
+# for which the server holds no key: Linux drops the segment (TCPMD5Unexpected).
+MD5_OPTION = b"\x13\x12" + bytes(range(16))
+# The TTL of a decoy meant to expire before the server (below the SYN's 64).
+LOW_TTL = 2
+
+
+@dataclasses.dataclass
+class TrickSegment:
+    """One client data segment of a trick: `data` at sequence offset `off`
+    (from ISN + 1)."""
+    off: int
+    data: bytes
+    ttl: int = 64
+    md5: bool = False
+    urgent: int = 0          # urgent pointer (URG set when non-zero)
+
+
+TRICKS = ("overlap-decoy-first", "overlap-decoy-last", "urgent", "md5-decoy-first",
+          "md5-real-first", "ttl-decoy-first", "ttl-real-first")
+
+
+def trick_segments(trick: str, real: bytes, decoy: bytes, low_ttl: int = LOW_TTL) -> list:
+    """The segments of client stream `real` delivered with `trick`; `decoy` is the
+    same length, differing in the name. What a Linux server reads:
+      overlap-decoy-first  decoy tail (every differing byte) queued out of
+                           order, then the real bytes from a lower offset over
+                           it, then the head: the real stream (the segment
+                           starting lower wins; a first-wins receiver reads
+                           the decoy)
+      overlap-decoy-last   the same with real and decoy swapped: the decoy
+                           (a first-wins receiver reads the real stream)
+      urgent               the stream with one junk byte sent as urgent data in
+                           the middle (URG, pointer 1): the real stream (the
+                           urgent byte is out of band)
+      md5-decoy-first      the decoy whole with an MD5 option, then the real
+                           stream: the real stream (MD5 segments dropped)
+      md5-real-first       the real stream with an MD5 option, then the decoy:
+                           the decoy (Vigie: the strictest of both)
+      ttl-decoy-first      the decoy with a low TTL, then the real stream: the
+                           real stream where the decoy expires on the way
+      ttl-real-first       the real stream with a low TTL, then the decoy: the
+                           decoy where the low-TTL one expires, else the real one
+                           (Vigie: the strictest of both)"""
+    n = len(real)
+    assert len(decoy) == n
+    if trick.startswith("overlap"):
+        # The tail holds every differing byte (a receiver keeping the first
+        # bytes reads the first stream whole); the cover starts lower (Linux
+        # reads the second whole).
+        d0 = next((i for i in range(n) if real[i] != decoy[i]), n // 2)
+        assert d0 >= 5, "the streams must share a prefix"
+        cover, tail = d0 - 5, d0 - 1
+        first, second = (decoy, real) if trick == "overlap-decoy-first" else (real, decoy)
+        segs = [TrickSegment(tail, first[tail:]), TrickSegment(cover, second[cover:])]
+        if cover > 0:
+            segs.append(TrickSegment(0, second[:cover]))
+        return segs
+    if trick == "urgent":
+        u = n // 2
+        return [TrickSegment(0, real[:u]), TrickSegment(u, b"!" + real[u:], urgent=1)]
+    if trick == "md5-decoy-first":
+        return [TrickSegment(0, decoy, md5=True), TrickSegment(0, real)]
+    if trick == "md5-real-first":
+        return [TrickSegment(0, real, md5=True), TrickSegment(0, decoy)]
+    if trick == "ttl-decoy-first":
+        return [TrickSegment(0, decoy, ttl=low_ttl), TrickSegment(0, real)]
+    if trick == "ttl-real-first":
+        return [TrickSegment(0, real, ttl=low_ttl), TrickSegment(0, decoy)]
+    raise ValueError(f"unknown trick {trick}")
+
+
+def same_length_decoy(name: str, domain: str = "olvid.io") -> str:
+    """A name of len(name) under `domain` (an approved app's by default),
+    for a decoy that overlaps the real name byte for byte."""
+    k = len(name) - len(domain) - 1
+    assert k >= 1, name
+    return "w" * k + "." + domain
+
+
+def conflicting_fragments(first: bytes, last: bytes) -> list:
+    """Pieces (offset, bytes, more) of one L4 datagram read two ways: `first`
+    over [0, hi) then `last` over the same range (its checksum and the
+    differing bytes included), then the common rest (at least 8 bytes, so the
+    datagram completes only after both copies). A receiver keeping the
+    first bytes reads `first`, one keeping the last reads `last`; Linux
+    (the second piece lies inside the first) reads `first`."""
+    assert len(first) == len(last)
+    n = len(first)
+    d1 = max((i for i in range(n) if first[i] != last[i]), default=0) + 1
+    hi = (d1 + 7) // 8 * 8
+    assert hi < n, "the datagram needs 8 common bytes after its last difference"
+    return [(0, first[:hi], True), (0, last[:hi], True), (hi, first[hi:], False)]
+
+
+# ---------------------------------------------------------------------------
 # Capture
 # ---------------------------------------------------------------------------
 
@@ -733,13 +837,13 @@ class Capture:
         return len(self.packets)
 
     def add_ip(self, src: str, dst: str, proto: int, l4: bytes, vlans=(),
-               ext_headers: Sequence[int] = ()) -> int:
+               ext_headers: Sequence[int] = (), ttl: int = 64) -> int:
         """Wrap an L4 payload in IPv4/IPv6 + Ethernet and append it."""
         if ipaddress.ip_address(src).version == 4:
             self._ident += 1
-            pkt, et = ipv4(src, dst, proto, l4, ident=self._ident), ETH_IPV4
+            pkt, et = ipv4(src, dst, proto, l4, ident=self._ident, ttl=ttl), ETH_IPV4
         else:
-            pkt, et = ipv6(src, dst, proto, l4, ext_headers=ext_headers), ETH_IPV6
+            pkt, et = ipv6(src, dst, proto, l4, hop_limit=ttl, ext_headers=ext_headers), ETH_IPV6
         return self.add_frame(ethernet(mac_for(dst), mac_for(src), et, pkt,
                                        vlans=vlans, pad=self.pad))
 
@@ -913,6 +1017,45 @@ class Capture:
             self.sent.append(sent)
             out.append(sent)
         return out
+
+    def trick_conn(self, src: str, dst: str, dport: int, segs: Sequence[TrickSegment],
+                   label: str = "", proto: str = "tls", domain: str = "",
+                   sport: Optional[int] = None) -> Sent:
+        """A TCP connection whose client data are the trick segments `segs`
+        (trick_segments); decided at the last of them (for the tests that
+        compare verdicts, not frames)."""
+        sport = sport or self.next_port()
+        cisn = (0x10000000 + len(self.packets) * 104729) & 0xFFFFFFFF
+        sisn = (0x80000000 + len(self.packets) * 130363) & 0xFFFFFFFF
+        c = lambda seq, ack, fl, pl=b"", opt=b"", ttl=64, urg=0: self.add_ip(
+            src, dst, IPPROTO_TCP, tcp(src, dst, sport, dport, seq, ack, fl, pl, options=opt,
+                                       urgent=urg), ttl=ttl)
+        s_ = lambda seq, ack, fl, opt=b"": self.add_ip(
+            dst, src, IPPROTO_TCP, tcp(dst, src, dport, sport, seq, ack, fl, options=opt))
+        syn = c(cisn, 0, TCP_SYN, opt=SYN_OPTIONS)
+        s_(sisn, cisn + 1, TCP_SYN | TCP_ACK, opt=SYN_OPTIONS)
+        c(cisn + 1, sisn + 1, TCP_ACK)
+        frames = []
+        for g in segs:
+            fl = TCP_PSH | TCP_ACK | (TCP_URG if g.urgent else 0)
+            frames.append(c(cisn + 1 + g.off, sisn + 1, fl, g.data,
+                            opt=MD5_OPTION if g.md5 else b"", ttl=g.ttl, urg=g.urgent))
+        sent = Sent(label, proto, "tcp", src, sport, dst, dport, domain, domain, frames[-1],
+                    self.ts_of(frames[-1]), frames=frames, meta={"syn_frame": syn})
+        self.sent.append(sent)
+        return sent
+
+    def add_conflicting_fragments(self, src: str, dst: str, proto: int, first: bytes,
+                                  last: bytes) -> list:
+        """One L4 datagram as IP fragments read two ways (conflicting_fragments);
+        returns the frames."""
+        self._ident += 1
+        v4 = ipaddress.ip_address(src).version == 4
+        et = ETH_IPV4 if v4 else ETH_IPV6
+        build = ipv4_fragment if v4 else ipv6_fragment
+        return [self.add_frame(ethernet(mac_for(dst), mac_for(src), et,
+                                        build(src, dst, proto, chunk, off, more, self._ident)))
+                for off, chunk, more in conflicting_fragments(first, last)]
 
     def tls_conn(self, src: str, sni: Optional[str], dst: str = "203.0.113.10",
                  dport: int = 443, hello: Optional[HelloOptions] = None,
