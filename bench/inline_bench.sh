@@ -50,7 +50,10 @@ command -v iperf3 >/dev/null || { echo "missing tool: iperf3 (run deploy/install
 [ -x "$VIGIE" ] || { echo "no vigie binary at $VIGIE (build first or pass --vigie)"; exit 1; }
 make_topology
 start_servers
-write_config "$T/vigie.toml" open
+METRICS_PORT=9108
+write_config "$T/vigie.toml" open inline "
+[metrics]
+listen = \"127.0.0.1:$METRICS_PORT\""
 ins iperf3 -s -B $WEB4 -p 5201 >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.5
@@ -153,6 +156,24 @@ say "vigie inline: $CONNS handshakes from a managed client, $CONNS from an unman
 handshakes_interleaved
 read -r vigie_med vigie_p99 vigie_fail < <(stats < "$T/hs_managed")
 read -r unm_med unm_p99 unm_fail < <(stats < "$T/hs_unmanaged")
+# Vigie's own part of what it adds: packet in to verdict (its histogram, all
+# workers), median and p99 as histogram bucket bounds (us). Published about
+# once a second.
+sleep 1.5
+ing curl -sS --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" > "$T/metrics.txt" 2>/dev/null || : > "$T/metrics.txt"
+read -r lat_p50 lat_p99 < <(python3 -c '
+import re, sys
+b = {}
+for l in open(sys.argv[1]):
+    m = re.match(r"vigie_packet_latency_seconds_bucket\{worker=\"[^\"]*\",le=\"([^\"]+)\"\} (\d+)", l)
+    if m: b[m.group(1)] = b.get(m.group(1), 0) + int(m.group(2))
+les = sorted((float("inf") if k == "+Inf" else float(k), v) for k, v in b.items())
+n = les[-1][1] if les else 0
+def q(f):
+    for le, c in les:
+        if n and c >= f * n: return f"{le * 1e6:.0f}"
+    return "nan"
+print(q(0.5), q(0.99))' "$T/metrics.txt")
 stop_vigie || true
 rules down >/dev/null || true
 hs_pkts=$(summary_field 'd["source"]["packets"]')
@@ -160,7 +181,7 @@ hs_msgs=$(summary_field 'd["source"].get("verdict_messages", 0)')
 
 python3 - "$plain_bps" "$vigie_bps" "$plain_med" "$plain_p99" "$vigie_med" "$vigie_p99" "$plain_fail" "$vigie_fail" \
   "$CONNS" "$SECONDS_RUN" "${JSON:-}" "$bypass_bps" "$ROUNDS" "${PLAIN[*]}" "${BYPASS[*]}" "${VIGIE_BPS[*]}" \
-  "$vigie_cpu_pct" "$vigie_pkts" "$vigie_msgs" "$vigie_marked" "$hs_pkts" "$hs_msgs" "$(uptime)" "$(date -u +%FT%TZ)" "$unm_med" "$unm_p99" "$unm_fail" <<'PY'
+  "$vigie_cpu_pct" "$vigie_pkts" "$vigie_msgs" "$vigie_marked" "$hs_pkts" "$hs_msgs" "$(uptime)" "$(date -u +%FT%TZ)" "$unm_med" "$unm_p99" "$unm_fail" "$lat_p50" "$lat_p99" <<'PY'
 import json, sys
 a = sys.argv
 pb, vb, pm, pp, vm, vp = map(float, a[1:7])
@@ -169,6 +190,7 @@ bb, rounds = float(a[12]), int(a[13])
 runs = {k: [float(x) / 1e9 for x in v.split()] for k, v in (("plain", a[14]), ("rules_only", a[15]), ("vigie", a[16]))}
 cpu, pk, msgs, marked, hs_pk, hs_msgs, load, date = float(a[17]), int(a[18]), int(a[19]), int(a[20]), int(a[21]), int(a[22]), a[23], a[24]
 um, up, uf = float(a[25]), float(a[26]), int(a[27])
+lat50, lat99 = float(a[28]), float(a[29])
 r = {"date": date, "uptime": load.strip(), "seconds": secs, "rounds": rounds, "connections": conns,
      "bulk_tcp_gbps": {"plain": pb / 1e9, "rules_only": bb / 1e9, "vigie": vb / 1e9,
                        "ratio": vb / pb if pb else 0, "ratio_rules_only": bb / pb if pb else 0, "runs": runs,
@@ -178,7 +200,8 @@ r = {"date": date, "uptime": load.strip(), "seconds": secs, "rounds": rounds, "c
                       "vigie": {"median": vm, "p99": vp, "failed": vf, "packets": hs_pk, "verdict_messages": hs_msgs},
                       "unmanaged_same_time": {"median": um, "p99": up, "failed": uf},
                       "added_median": vm - pm, "added_p99": vp - pp,
-                      "added_median_vs_unmanaged": vm - um, "added_p99_vs_unmanaged": vp - up}}
+                      "added_median_vs_unmanaged": vm - um, "added_p99_vs_unmanaged": vp - up,
+                      "vigie_packet_latency_us": {"p50_bucket": lat50, "p99_bucket": lat99}}}
 print(f"{date}  load: {load.strip()}")
 print(f"{'':24}{'plain':>12}{'rules only':>12}{'vigie':>12}{'vigie/plain or added':>24}")
 print(f"{'bulk TCP (Gbit/s)':24}{pb/1e9:12.3f}{bb/1e9:12.3f}{vb/1e9:12.3f}{r['bulk_tcp_gbps']['ratio']*100:22.1f} %")
@@ -189,7 +212,8 @@ print(f"same moments, vigie running: unmanaged client (not queued) median {um:.3
       f"{uf} failed; managed (through vigie) adds {vm-um:+.3f} ms median, {vp-up:+.3f} ms p99")
 print(f"bulk runs (Gbit/s): " + "; ".join(f"{k} " + " ".join(f"{x:.2f}" for x in v) for k, v in runs.items()))
 print(f"vigie during bulk: {cpu:.1f}% of a core, {pk} packets, {msgs} verdict messages, {marked} connections marked allowed")
-print(f"vigie during handshakes: {hs_pk} packets, {hs_msgs} verdict messages")
+print(f"vigie during handshakes: {hs_pk} packets, {hs_msgs} verdict messages, packet in to verdict "
+      f"p50 <= {lat50:.0f} us, p99 <= {lat99:.0f} us (histogram buckets)")
 if out:
     with open(out, "w") as f:
         json.dump(r, f, indent=1)
