@@ -250,8 +250,15 @@ bool RawSocketInjector::Send(absl::Span<const uint8_t> ip, int, absl::Span<const
 
 void Enforcer::OnBlocked(int linktype, absl::Span<const uint8_t> frame, const PacketVerdict& v,
                          const Policy& policy) {
-  DecodedPacket pkt;
-  if (DecodeFrame(linktype, frame, &pkt) != DecodeStatus::kOk || pkt.encap_depth > 0 ||
+  FrameDecode decoded;
+  decoded.status = DecodeFrame(linktype, frame, &decoded.pkt);
+  OnBlocked(decoded, linktype, frame, v, policy);
+}
+
+void Enforcer::OnBlocked(const FrameDecode& decoded, int linktype, absl::Span<const uint8_t> frame,
+                         const PacketVerdict& v, const Policy& policy) {
+  const DecodedPacket& pkt = decoded.pkt;
+  if (decoded.status != DecodeStatus::kOk || pkt.encap_depth > 0 ||
       (pkt.l4_proto != kProtoTcp && pkt.l4_proto != kProtoUdp) || v.proto == Proto::kQuic) {
     ++stats_.not_answered;  // fragments, tunnels and QUIC: dropped only
     return;

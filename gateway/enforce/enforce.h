@@ -116,6 +116,9 @@ class Enforcer {
   // `frame` / `linktype`: the packet exactly as given to Pipeline::Process;
   // `v`: its verdict (action kBlock).
   void OnBlocked(int linktype, absl::Span<const uint8_t> frame, const PacketVerdict& v, const Policy& policy);
+  // The same with the decode Pipeline::Process made of `frame` (not decoded again).
+  void OnBlocked(const FrameDecode& decoded, int linktype, absl::Span<const uint8_t> frame, const PacketVerdict& v,
+                 const Policy& policy);
   const EnforceStats& stats() const { return stats_; }
 
  private:

@@ -43,10 +43,16 @@ Pipeline::MemoryBound Pipeline::Bound(const FlowTableOptions& opts) {
 
 PacketVerdict Pipeline::Process(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us,
                                 uint64_t frame_no) {
+  FrameDecode decoded;
+  return Process(linktype, frame, ts_us, frame_no, &decoded);
+}
+
+PacketVerdict Pipeline::Process(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us, uint64_t frame_no,
+                                FrameDecode* decoded) {
   counters_.Inc(Counter::k_packets);
   counters_.Inc(Counter::k_bytes, frame.size());
   decider_.BeginPacket();
-  PacketVerdict v = ProcessFrame(linktype, frame, ts_us, frame_no);
+  PacketVerdict v = ProcessFrame(linktype, frame, ts_us, frame_no, decoded);
   const PacketVerdict& strongest = decider_.current();
   v.proto = strongest.proto;
   v.reason = strongest.reason;
@@ -56,10 +62,11 @@ PacketVerdict Pipeline::Process(int linktype, absl::Span<const uint8_t> frame, u
 }
 
 PacketVerdict Pipeline::ProcessFrame(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us,
-                                     uint64_t frame_no) {
+                                     uint64_t frame_no, FrameDecode* decoded) {
   PacketVerdict v;
-  DecodedPacket pkt;
+  DecodedPacket& pkt = decoded->pkt;
   DecodeStatus st = DecodeFrame(linktype, frame, &pkt);
+  decoded->status = st;
   if (pkt.note != Anomaly::kCount) counters_.Inc(pkt.note);
   if (st == DecodeStatus::kFragment) {
     ReassembledDatagram whole;

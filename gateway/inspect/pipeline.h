@@ -50,6 +50,17 @@ struct PipelineOptions {
   LogMode log_mode = LogMode::kDecisions;
 };
 
+// What Process decoded of a frame, for a caller that acts on the packet
+// itself (inline verdicts, answers) and so need not decode it again.
+struct FrameDecode {
+  // The frame's own status: kFragment for a fragment, also when it completed
+  // a datagram (then `pkt` is the reassembled datagram's).
+  DecodeStatus status = DecodeStatus::kNotIp;
+  // Views into the frame (or the reassembler's buffer): valid until the next
+  // Process. Meaningful only when status is kOk.
+  DecodedPacket pkt;
+};
+
 class Pipeline {
  public:
   Pipeline(std::shared_ptr<const Policy> policy, DecisionSink* sink, PipelineOptions opts,
@@ -59,6 +70,9 @@ class Pipeline {
 
   // One captured frame. `frame_no` is the 1-based capture index (0 if none).
   PacketVerdict Process(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us, uint64_t frame_no);
+  // The same, and the decode it made into `*decoded`.
+  PacketVerdict Process(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us, uint64_t frame_no,
+                        FrameDecode* decoded);
 
   // Name of the capture being replayed, carried in decisions (replay only).
   void SetCaptureName(std::string_view name) { decider_.SetCaptureName(name); }
@@ -84,7 +98,8 @@ class Pipeline {
   static MemoryBound Bound(const FlowTableOptions& opts);
 
  private:
-  PacketVerdict ProcessFrame(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us, uint64_t frame_no);
+  PacketVerdict ProcessFrame(int linktype, absl::Span<const uint8_t> frame, uint64_t ts_us, uint64_t frame_no,
+                             FrameDecode* decoded);
   PacketVerdict Handle(DecodedPacket& pkt, uint64_t ts_us, uint64_t frame_no);
   // A datagram whose IP fragments conflicted (ip_reassembly.h): `first` (the
   // first-wins reading, decoded with status `st`) is handled with the

@@ -38,6 +38,10 @@ struct SourceStats {
   uint64_t marked_block = 0;  // connections marked blocked (dropped in the kernel)
   uint64_t errors = 0;        // verdict / receive / capture errors
   uint64_t overruns = 0;      // netlink ENOBUFS: the kernel dropped queue messages
+  // Inline: verdict messages sent to the kernel. Consecutive packets with the
+  // same verdict share one (nfqueue_verdict.h), so this is at most `packets`
+  // plus the unreadable packets, and smaller under load.
+  uint64_t verdict_messages = 0;
   // Inline, [gateway] fail = "open": packets passed uninspected that Vigie can
   // see: an overrun (the kernel accepted the packets it could not deliver)
   // and a queued packet whose payload could not be read (accepted). The

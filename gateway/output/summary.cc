@@ -37,6 +37,7 @@ SummaryFigures SumWorkers(std::vector<WorkerReport> reports) {
     f.source.marked_block += r.source.marked_block;
     f.source.errors += r.source.errors;
     f.source.overruns += r.source.overruns;
+    f.source.verdict_messages += r.source.verdict_messages;
     f.source.fail_open += r.source.fail_open;
     f.enforce.dns_answers += r.enforce.dns_answers;
     f.enforce.tcp_resets += r.enforce.tcp_resets;
@@ -143,6 +144,7 @@ void PrintRunSummary(const SummaryFigures& f, const Policy& policy, FILE* out) {
   absl::FPrintF(out, "vigie: summary after %.1f s\n", f.seconds);
   absl::FPrintF(out, "  packets            %d (accepted %d, dropped %d)\n", s.packets, s.accepted, s.dropped);
   absl::FPrintF(out, "  connections marked allow %d, block %d\n", s.marked_allow, s.marked_block);
+  if (s.verdict_messages > 0) absl::FPrintF(out, "  verdict messages   %d\n", s.verdict_messages);
   absl::FPrintF(out, "  answers            dns %d, tcp resets %d, not answered %d\n", e.dns_answers, e.tcp_resets,
                 e.not_answered);
   absl::FPrintF(out, "  decisions          %d (block %d, log %d, allow %d)\n", c.Get(Counter::k_decisions),
@@ -202,7 +204,8 @@ std::string SummaryJson(const SummaryFigures& f, const Policy& policy) {
     w.Key("source").BeginObject();
     w.Field("packets", src.packets).Field("accepted", src.accepted).Field("dropped", src.dropped);
     w.Field("marked_allow", src.marked_allow).Field("marked_block", src.marked_block);
-    w.Field("errors", src.errors).Field("overruns", src.overruns).Field("fail_open", src.fail_open).EndObject();
+    w.Field("errors", src.errors).Field("overruns", src.overruns).Field("fail_open", src.fail_open);
+    w.Field("verdict_messages", src.verdict_messages).EndObject();
     w.Key("enforce").BeginObject();
     w.Field("dns_answers", f.enforce.dns_answers).Field("tcp_resets", f.enforce.tcp_resets);
     w.Field("not_answered", f.enforce.not_answered).EndObject();

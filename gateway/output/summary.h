@@ -12,7 +12,8 @@
 //              (bytes; flow_table and fragments: per worker; bound: all workers)
 //    and for `run` only:
 //    "source":{"packets":N,"accepted":N,"dropped":N,"marked_allow":N,
-//              "marked_block":N,"errors":N,"overruns":N,"fail_open":N},
+//              "marked_block":N,"errors":N,"overruns":N,"fail_open":N,
+//              "verdict_messages":N},
 //    "enforce":{"dns_answers":N,"tcp_resets":N,"not_answered":N},
 //    "syslog":{"sent":N,"errors":N},                           (when configured)
 //    "workers":[{"name":W,"packets":N,"dropped":N},...]}

@@ -68,10 +68,11 @@ struct MonitorSource::Worker : SourceWorker {
     ++stats.packets;
     uint64_t ts = static_cast<uint64_t>(hdr->ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(hdr->ts.tv_usec);
     absl::Span<const uint8_t> frame(data, hdr->caplen);
-    PacketVerdict v = pipeline->Process(linktype, frame, ts, 0);
+    FrameDecode decoded;  // answers read the pipeline's decode
+    PacketVerdict v = pipeline->Process(linktype, frame, ts, 0, &decoded);
     if (v.action == Action::kBlock) {
       ++stats.dropped;
-      if (v.decided && inject) enforcer->OnBlocked(linktype, frame, v, pipeline->policy());
+      if (v.decided && inject) enforcer->OnBlocked(decoded, linktype, frame, v, pipeline->policy());
     } else {
       ++stats.accepted;
     }

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/decode/decode.h"
+#include "gateway/sources/nfqueue_verdict.h"
 
 extern "C" {
 #include <libnetfilter_queue/libnetfilter_queue.h>
@@ -24,40 +25,8 @@ namespace {
 
 constexpr int kLinktypeRaw = 101;  // LINKTYPE_RAW: the packet starts with its IP header
 constexpr int kPollMillis = 200;   // how often an idle worker checks for Stop()
-constexpr uint16_t kDnsPort = 53;
-
-// What the verdict logic needs from the queued packet's outer headers: the
-// source (scope) and the transport and server port (DNS is never marked).
-struct Peek {
-  IpAddress src;
-  uint8_t proto = 0;
-  uint16_t dport = 0;
-  bool ok = false;
-};
-
-Peek PeekPacket(absl::Span<const uint8_t> p) {
-  Peek k;
-  if (p.empty()) return k;
-  size_t l4 = 0;
-  if ((p[0] >> 4) == 4 && p.size() >= 20) {
-    k.src = IpAddress::V4(p.data() + 12);
-    k.proto = p[9];
-    l4 = size_t{p[0] & 0x0fu} * 4;
-    bool first_fragment = ((p[6] & 0x1f) | p[7]) == 0;
-    if (!first_fragment) return k;
-  } else if ((p[0] >> 4) == 6 && p.size() >= 40) {
-    k.src = IpAddress::V6(p.data() + 8);
-    k.proto = p[6];  // extension headers: not peeked (the pipeline still sees them)
-    l4 = 40;
-  } else {
-    return k;
-  }
-  if ((k.proto == kProtoTcp || k.proto == kProtoUdp) && p.size() >= l4 + 4) {
-    k.dport = static_cast<uint16_t>((p[l4 + 2] << 8) | p[l4 + 3]);
-    k.ok = true;
-  }
-  return k;
-}
+// Messages one wake-up reads before the worker checks for Stop() again.
+constexpr int kRecvBurst = 1024;
 
 }  // namespace
 
@@ -73,11 +42,11 @@ struct NfqueueSource::Worker : SourceWorker {
     if (h) nfq_close(h);
   }
 
-  static int OnPacket(nfq_q_handle* qh, nfgenmsg*, nfq_data* nfa, void* data) {
-    return static_cast<Worker*>(data)->Handle(qh, nfa);
+  static int OnPacket(nfq_q_handle*, nfgenmsg*, nfq_data* nfa, void* data) {
+    return static_cast<Worker*>(data)->Handle(nfa);
   }
 
-  int Handle(nfq_q_handle* q, nfq_data* nfa) {
+  int Handle(nfq_data* nfa) {
     auto in = std::chrono::steady_clock::now();
     nfqnl_msg_packet_hdr* ph = nfq_get_msg_packet_hdr(nfa);
     if (ph == nullptr) return 0;
@@ -87,37 +56,62 @@ struct NfqueueSource::Worker : SourceWorker {
     if (len < 0) {  // nothing to inspect: the fail policy decides
       ++stats.errors;
       if (fail_open) ++stats.fail_open;
-      return nfq_set_verdict(q, id, fail_open ? NF_ACCEPT : NF_DROP, 0, nullptr);
+      Queue(id, NfVerdict{static_cast<uint32_t>(fail_open ? NF_ACCEPT : NF_DROP), false, 0}, in);
+      return 0;
     }
     absl::Span<const uint8_t> pkt(raw, static_cast<size_t>(len));
     policy->Refresh(&policy_gen, pipeline.get());
     ++stats.packets;
-    PacketVerdict v = pipeline->Process(kLinktypeRaw, pkt, NowMicros(), 0);
-    uint32_t mark = nfq_get_nfmark(nfa) & ~kMarkMask;
-    Peek peek = PeekPacket(pkt);
-    bool dns = peek.ok && peek.dport == kDnsPort;
-    int rc;
-    if (v.action == Action::kBlock) {
-      if (v.decided) enforcer->OnBlocked(kLinktypeRaw, pkt, v, pipeline->policy());
-      ++stats.dropped;
-      if (dns && peek.proto == kProtoUdp) {
-        rc = nfq_set_verdict(q, id, NF_DROP, 0, nullptr);
-      } else {
-        ++stats.marked_block;
-        rc = nfq_set_verdict2(q, id, NF_REPEAT, mark | kMarkBlock, 0, nullptr);
-      }
-    } else if (!dns && peek.ok &&
-               (v.flow_final || !pipeline->policy().IsManaged(peek.src))) {
-      ++stats.accepted;
-      ++stats.marked_allow;
-      rc = nfq_set_verdict2(q, id, NF_REPEAT, mark | kMarkAllow, 0, nullptr);
-    } else {
-      ++stats.accepted;
-      rc = nfq_set_verdict(q, id, NF_ACCEPT, 0, nullptr);
+    FrameDecode decoded;  // the one decode of this packet: verdict and answers read it
+    PacketVerdict v = pipeline->Process(kLinktypeRaw, pkt, NowMicros(), 0, &decoded);
+    InlineVerdict iv = ChooseInlineVerdict(v, decoded, [this](const IpAddress& a) {
+      return pipeline->policy().IsManaged(a);
+    });
+    switch (iv) {
+      case InlineVerdict::kDrop:
+      case InlineVerdict::kMarkBlock:
+        if (v.decided) enforcer->OnBlocked(decoded, kLinktypeRaw, pkt, v, pipeline->policy());
+        ++stats.dropped;
+        if (iv == InlineVerdict::kMarkBlock) ++stats.marked_block;
+        break;
+      case InlineVerdict::kMarkAllow:
+        ++stats.accepted;
+        ++stats.marked_allow;
+        break;
+      case InlineVerdict::kAccept:
+        ++stats.accepted;
+        break;
     }
-    if (rc < 0) ++stats.errors;
-    FinishPacket(in);
+    Queue(id, ToNfVerdict(iv, nfq_get_nfmark(nfa)), in);
     return 0;
+  }
+
+  // The verdict of packet `id`, received at `in`: pending until its batch is sent.
+  void Queue(uint32_t id, const NfVerdict& v, std::chrono::steady_clock::time_point in) {
+    batch.Add(id, v, in, [this](uint32_t last, const NfVerdict& bv, auto received) { return Send(last, bv, received); });
+  }
+  void Flush() {
+    batch.Flush([this](uint32_t last, const NfVerdict& bv, auto received) { return Send(last, bv, received); });
+  }
+  // One verdict message: for packet `last` alone, or a batch verdict for every
+  // pending packet up to it. Latency is observed per packet, here.
+  bool Send(uint32_t last, const NfVerdict& v, absl::Span<const std::chrono::steady_clock::time_point> received) {
+    int rc;
+    if (received.size() == 1) {
+      rc = v.set_mark ? nfq_set_verdict2(qh, last, v.verdict, v.mark, 0, nullptr)
+                      : nfq_set_verdict(qh, last, v.verdict, 0, nullptr);
+    } else {
+      rc = v.set_mark ? nfq_set_verdict_batch2(qh, last, v.verdict, v.mark)
+                      : nfq_set_verdict_batch(qh, last, v.verdict);
+    }
+    ++stats.verdict_messages;
+    if (rc < 0) ++stats.errors;
+    auto now = std::chrono::steady_clock::now();
+    for (auto in : received) {
+      latency.Observe(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - in).count()));
+    }
+    MaybePublishSnapshot(now);
+    return rc >= 0;
   }
 
   void Loop() override {
@@ -133,6 +127,7 @@ struct NfqueueSource::Worker : SourceWorker {
       if (n < 0 && errno == ENOBUFS) {
         // Messages lost: fail open, the kernel accepted those packets
         // uninspected (NFQA_CFG_F_FAIL_OPEN); fail closed, it dropped them.
+        // Either way they left the queue: no batch verdict can cover them.
         ++stats.overruns;
         if (fail_open) ++stats.fail_open;
         return true;
@@ -140,18 +135,26 @@ struct NfqueueSource::Worker : SourceWorker {
       return false;
     };
     while (!stop->load(std::memory_order_relaxed)) {
+      Flush();  // before waiting: no packet waits for a verdict while the socket is idle
       pollfd p{fd, POLLIN, 0};
       int r = poll(&p, 1, kPollMillis);
       MaybePublishSnapshot();
       if (r <= 0) continue;
-      if (!receive(MSG_DONTWAIT) && errno != EAGAIN && errno != EINTR) {
-        ++stats.errors;
+      // What is readable now, without waiting; the verdicts batch up meanwhile.
+      for (int i = 0; i < kRecvBurst; ++i) {
+        if (!receive(MSG_DONTWAIT)) {
+          if (errno != EAGAIN && errno != EINTR) ++stats.errors;
+          break;
+        }
       }
     }
     // Drain what the kernel already handed over before unbinding.
     while (receive(MSG_DONTWAIT)) {
     }
+    Flush();
   }
+
+  VerdictBatch batch;
 };
 
 absl::StatusOr<std::unique_ptr<NfqueueSource>> NfqueueSource::Open(const NfqueueOptions& opts, PolicyHolder* policy,

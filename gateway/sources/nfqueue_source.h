@@ -6,13 +6,17 @@
 // Verdicts (nfqueue_rules.h generates the matching rule sets, `vigie rules`):
 //  - allowed, undecided or not final: NF_ACCEPT;
 //  - a connection that needs no more inspection (TLS/QUIC/HTTP decided allow,
-//    or an unmanaged source): NF_REPEAT with mark kMarkAllow; the rules save
-//    it to the connmark and stop queueing the connection;
+//    or an unmanaged source), read by Vigie itself (not a fragment or a
+//    tunnel): NF_REPEAT with mark kMarkAllow; the rules save it to the
+//    connmark and stop queueing the connection;
 //  - blocked TLS/QUIC/HTTP/DNS-over-TCP: the answer (RST, DNS) is sent, then
 //    NF_REPEAT with mark kMarkBlock; the rules save it and drop the packet and
 //    the rest of the connection in the kernel;
 //  - blocked DNS over UDP: the answer is sent and the query dropped (NF_DROP);
 //    no connmark, the next query on the same ports is decided afresh.
+//
+// Marks act on the packet's own (conntrack) connection; each packet is
+// decoded once and verdicts leave in batches (nfqueue_verdict.h).
 //
 // Thread safety: Start() spawns one thread per queue; Stop() from any one
 // thread. Counters are read after Stop().

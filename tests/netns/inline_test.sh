@@ -206,4 +206,31 @@ sl=$(grep "syslog  *sent" "$T/vigie.err" | tr -s ' ' | sed 's/^ //')
   fail "summary syslog line: exit $rc '$sl'"
 rules down
 
+# ---- verdicts in batches: a burst shares verdict messages, nothing is left waiting ---------
+# Unpaced bursts of allowed and blocked DNS queries (each its own connection,
+# so none is marked): the worker reads what queued up while it inspected, and
+# like verdicts leave in one message (nfqueue_verdict.h).
+BURST_N=4000
+write_config "$T/burst.toml" open inline "dedup_seconds = 0"
+rules up --config "$T/burst.toml"
+start_vigie "$T/burst.toml" || exit 1
+inc python3 "$SOURCE_DIR/tests/netns/flood_send.py" dns $C4 $DNS4 www.wikipedia.org $BURST_N 10000000 >/dev/null
+inc python3 "$SOURCE_DIR/tests/netns/flood_send.py" dns $C4 $DNS4 www.tiktok.com $BURST_N 10000000 >/dev/null
+o=$(dig_c $C4 $DNS4 www.wikipedia.org A)
+r=$(curl_c $C4 www.wikipedia.org)
+[[ $o == *"status: NOERROR"* && $r == exit=0* ]] && pass "after the bursts: DNS and HTTPS flow (no verdict left pending)" ||
+  fail "after the bursts: $(echo "$o" | grep status) $r"
+stop_vigie; rc=$?
+sj() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$T/summary.json" "$1"; }
+pk=$(sj 'd["source"]["packets"]'); vm=$(sj 'd["source"]["verdict_messages"]' 2>/dev/null)
+ans=$(sj 'd["enforce"]["dns_answers"]'); blk=$(sj 'd["decisions"]["tiktok"]["block"]'); err=$(sj 'd["source"]["errors"]')
+say "burst: $pk packets, ${vm:-?} verdict messages, $blk tiktok blocks, $ans DNS answers, $err errors"
+[ $rc -eq 0 ] && [ "$pk" -ge $((2 * BURST_N)) ] && [ -n "$vm" ] && [ "$vm" -gt 0 ] && [ "$vm" -lt "$pk" ] && [ "$err" -eq 0 ] &&
+  pass "verdicts batched: $vm verdict messages for $pk packets, no error" ||
+  fail "verdict batching: exit $rc, packets $pk, verdict messages '${vm:-absent}', errors $err"
+# Every blocked query still got its answer (a batched drop is still a drop after the answer).
+[ "$blk" -ge "$BURST_N" ] && [ "$ans" -eq "$blk" ] && pass "burst: $ans answers for $blk blocked queries" ||
+  fail "burst answers: $ans for $blk blocked (expected >= $BURST_N)"
+rules down
+
 finish
