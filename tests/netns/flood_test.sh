@@ -67,7 +67,12 @@ settle() {
 }
 
 # ---- 1. flow flood ----------------------------------------------------------------------
-write_config "$T/flood.toml" open inline "$CAPS"
+# Fail closed: with fail = "open" the kernel itself accepts what a full queue
+# cannot take (NFQA_CFG_F_FAIL_OPEN), uncounted, so a banned handshake that
+# arrives while the flood fills the queue may pass; that is what fail-open
+# means (DESIGN.md, fail mode), and an operator who must block under floods
+# runs closed, where the kernel drops and TCP retransmits into the queue.
+write_config "$T/flood.toml" closed inline "$CAPS"
 rules up --config "$T/flood.toml"
 start_vigie "$T/flood.toml" || exit 1
 rss0=$(vm VmRSS)
@@ -157,7 +162,11 @@ start_collector() {
   sleep 0.3
 }
 collected() {  # waits (bounded by the collector's own 1 s quiet rule) for its count
-  wait "$COLLECTOR"; cat "$T/collected" 2>/dev/null || echo 0
+  # Called as $(collected), a subshell, which cannot `wait` for the main
+  # shell's child: poll for the file the collector writes last (bounded).
+  local i
+  for i in $(seq 300); do [ -e "$T/collected" ] && break; sleep 0.1; done
+  cat "$T/collected" 2>/dev/null || { echo "collector wrote no count within 30 s" >&2; echo 0; }
 }
 
 start_collector tcp 10514
