@@ -194,7 +194,7 @@ TEST_F(FragmentEvasionTest, ConflictingFragmentsTcpHelloDecoyFirstBlocks) {
   EXPECT_TRUE(AnyConflictLogged());
   EXPECT_EQ(Count(Counter::k_ip_fragment_conflicts), 1u);
   // The connection stays blocked.
-  EXPECT_EQ(Data(client_, server_, Bytes(40, 0x17), 300, 40).action, Action::kBlock);
+  EXPECT_EQ(Data(client_, server_, Bytes(340, 0x17), 300, 40).action, Action::kBlock);
 }
 
 TEST_F(FragmentEvasionTest, ConflictingFragmentsTcpHelloDecoyLastBlocks) {
