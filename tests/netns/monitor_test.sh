@@ -53,6 +53,7 @@ o=$(dig_c $C4U $DNS4 www.tiktok.com A)
   fail "monitor unmanaged: $(echo "$o" | grep status)"
 stop_vigie; rc=$?
 [ $rc -eq 0 ] && pass "monitor: SIGTERM clean exit" || fail "monitor exit $rc"
+say "  figures (inject): $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("enforce", d["enforce"], "checksum_offload", d["counters"].get("checksum_offload", 0), "bad checksums", {k: v for k, v in d["counters"].items() if "checksum" in k})' "$T/summary.json" 2>&1)"
 n=$(grep -c '"action":"block"' "$T/decisions.jsonl" 2>/dev/null)
 want=$((1 + tls_attempts))  # one DNS query, one per TLS connection
 [ "${n:-0}" -eq $want ] && pass "monitor: $want block events logged (DNS + $tls_attempts TLS)" ||
