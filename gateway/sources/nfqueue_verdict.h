@@ -38,8 +38,9 @@ namespace vigie {
 // microseconds each); one message per packet was the cost before.
 inline constexpr size_t kVerdictBatchMax = 32;
 
-// The server port whose packets are never marked: each DNS query is decided
-// afresh, and a blocked query over UDP is dropped, not its connection.
+// The server port whose connections are never marked allowed: each DNS query
+// is decided afresh. (A blocked DNS query over UDP, on any port, is dropped
+// alone, not its connection: the decision says it was DNS.)
 inline constexpr uint16_t kInlineDnsPort = 53;
 
 enum class InlineVerdict : uint8_t {
@@ -62,7 +63,11 @@ InlineVerdict ChooseInlineVerdict(const PacketVerdict& v, const FrameDecode& d, 
                    (p.l4_proto == kProtoTcp || p.l4_proto == kProtoUdp);
   const bool dns = own && p.dst_port == kInlineDnsPort;
   if (v.action == Action::kBlock) {
-    return dns && p.l4_proto == kProtoUdp ? InlineVerdict::kDrop : InlineVerdict::kMarkBlock;
+    // A DNS message over UDP decided on this packet (port 53, another DNS
+    // port, or a query recognised on any port): that datagram only. (A later
+    // packet of a blocked flow carries no decision of its own: its connection.)
+    const bool dns_datagram = own && p.l4_proto == kProtoUdp && v.decided && v.proto == Proto::kDns;
+    return dns_datagram ? InlineVerdict::kDrop : InlineVerdict::kMarkBlock;
   }
   if (own && !dns && (v.flow_final || !managed(p.src))) return InlineVerdict::kMarkAllow;
   return InlineVerdict::kAccept;

@@ -42,10 +42,12 @@ FrameDecode Decode(const std::vector<uint8_t>& p) {
   return d;
 }
 
-PacketVerdict Verdict(Action a, bool flow_final) {
+PacketVerdict Verdict(Action a, bool flow_final, Proto proto = Proto::kDns) {
   PacketVerdict v;
   v.action = a;
   v.flow_final = flow_final;
+  v.proto = proto;
+  v.decided = a != Action::kAllow;  // a decision on this packet
   return v;
 }
 
@@ -59,8 +61,23 @@ InlineVerdict Choose(const PacketVerdict& v, const FrameDecode& d, bool managed 
 TEST(InlineVerdict, BlockedDnsOverUdpIsDroppedOthersMarkTheirConnection) {
   EXPECT_EQ(Choose(Verdict(Action::kBlock, true), Decode(Udp(53))), InlineVerdict::kDrop);
   EXPECT_EQ(Choose(Verdict(Action::kBlock, true), Decode(Tcp(53))), InlineVerdict::kMarkBlock);
-  EXPECT_EQ(Choose(Verdict(Action::kBlock, true), Decode(Tcp(443))), InlineVerdict::kMarkBlock);
-  EXPECT_EQ(Choose(Verdict(Action::kBlock, false), Decode(Udp(443))), InlineVerdict::kMarkBlock);
+  EXPECT_EQ(Choose(Verdict(Action::kBlock, true, Proto::kTls), Decode(Tcp(443))), InlineVerdict::kMarkBlock);
+  EXPECT_EQ(Choose(Verdict(Action::kBlock, false, Proto::kQuic), Decode(Udp(443))), InlineVerdict::kMarkBlock);
+}
+
+// The decision tells DNS, not the port: a query on another DNS port (5353,
+// 5355) or recognised on any port is dropped alone like one to 53, and what
+// was decided as something else on port 53 marks its connection.
+TEST(InlineVerdict, BlockedDnsIsToldByTheDecisionNotThePort) {
+  EXPECT_EQ(Choose(Verdict(Action::kBlock, false), Decode(Udp(5353))), InlineVerdict::kDrop);
+  EXPECT_EQ(Choose(Verdict(Action::kBlock, false), Decode(Udp(4000))), InlineVerdict::kDrop);
+  EXPECT_EQ(Choose(Verdict(Action::kBlock, true, Proto::kQuic), Decode(Udp(53))), InlineVerdict::kMarkBlock);
+  EXPECT_EQ(Choose(Verdict(Action::kBlock, true, Proto::kIp), Decode(Udp(53))), InlineVerdict::kMarkBlock);
+  EXPECT_EQ(Choose(Verdict(Action::kBlock, true), Decode(Tcp(5353))), InlineVerdict::kMarkBlock);
+  // A later datagram of a blocked flow: no decision on it, its connection.
+  PacketVerdict later = Verdict(Action::kBlock, true);
+  later.decided = false;
+  EXPECT_EQ(Choose(later, Decode(Udp(443))), InlineVerdict::kMarkBlock);
 }
 
 TEST(InlineVerdict, DecidedOrUnmanagedConnectionsAreMarkedAllowed) {
