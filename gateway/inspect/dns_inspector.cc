@@ -43,9 +43,12 @@ void DnsInspector::OnTcpStream(absl::Span<const uint8_t> data, bool in_place, co
     DnsTcpFrame f = ReadDnsTcpFrame(data.subspan(consumed));
     if (f.status == ParseStatus::kNeedMore) break;
     if (f.status == ParseStatus::kMalformed) {
+      // A length shorter than a DNS header: no server reads on as DNS, and
+      // Vigie cannot say what follows. Uninspectable ([inspect] uninspected,
+      // block by default), never silently let through.
       env_.counters->Inc(Anomaly::k_dns_tcp_bad_length);
-      flow->state = FlowState::kIgnored;
-      flows.Release(flow);
+      env_.decider->Uninspected(Proto::kDns, "dns_tcp_length", cx, v);
+      FinishFlow(env_, flow, v);
       return;
     }
     env_.counters->Inc(Counter::k_dns_tcp_messages);

@@ -185,14 +185,28 @@ TEST_F(PipelineTest, DnsOverTcpOneBytePerSegment) {
   EXPECT_EQ(sink_.got[1].frame, 3 + stream.size());
 }
 
-TEST_F(PipelineTest, DnsOverTcpBadLengthStopsInspection) {
+// A length shorter than a DNS header: what follows cannot be read as DNS, so
+// the connection is decided uninspected (blocked by the default policy), and
+// its later bytes, a well-formed query among them, stay under that decision.
+TEST_F(PipelineTest, DnsOverTcpBadLengthIsUninspectedNotLetThrough) {
   Make();
   Endpoint dns = Ep("9.9.9.9", 53);
   Handshake(client_, dns);
   Bytes bad = {0x00, 0x03, 1, 2, 3};
-  Data(client_, dns, bad, 0, bad.size());
+  PacketVerdict v = Data(client_, dns, bad, 0, bad.size());
   EXPECT_EQ(Count(Anomaly::k_dns_tcp_bad_length), 1u);
-  EXPECT_TRUE(sink_.got.empty());
+  ASSERT_EQ(sink_.got.size(), 1u);
+  EXPECT_EQ(sink_.got[0].reason, Reason::kUninspected);
+  EXPECT_EQ(sink_.got[0].malformed, "dns_tcp_length");
+  EXPECT_EQ(sink_.got[0].action, Action::kBlock);
+  EXPECT_EQ(v.action, Action::kBlock);
+  EXPECT_TRUE(v.flow_final);
+  Bytes stream = bad;
+  Bytes later = testing::DnsTcpFramed(testing::BuildDnsQuery("olvid.io", 1, false, 1));
+  stream.insert(stream.end(), later.begin(), later.end());
+  PacketVerdict v2 = Data(client_, dns, stream, bad.size(), later.size());
+  EXPECT_EQ(v2.action, Action::kBlock);
+  EXPECT_EQ(sink_.got.size(), 1u);
 }
 
 // Regression: DNS over TCP with no SYN in the capture; the client's first
