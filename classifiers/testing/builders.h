@@ -55,7 +55,12 @@ inline void PutBytes(Bytes* b, absl::Span<const uint8_t> v) {
 inline void PutString(Bytes* b, std::string_view s) {
   PutBytes(b, absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
 }
-inline void PutFill(Bytes* b, size_t n, uint8_t v) { b->insert(b->end(), n, v); }
+inline void PutFill(Bytes* b, size_t n, uint8_t v) {
+  // (push_back, not insert(end, n, v): GCC 12 -O3 warns -Warray-bounds in
+  // vector's fill-insert here, a false positive.)
+  b->reserve(b->size() + n);
+  for (size_t i = 0; i < n; ++i) b->push_back(v);
+}
 
 // `body` preceded by its length in `width` (1, 2 or 3) bytes.
 inline void PutPrefixed(Bytes* b, int width, const Bytes& body) {

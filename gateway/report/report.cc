@@ -182,7 +182,7 @@ absl::StatusOr<int64_t> ParseTime(std::string_view s, bool* date_only) {
         absl::StrCat("'", AV(s), "' is not YYYY-MM-DD or RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac]Z)"));
   };
   size_t p = 0;
-  int y, mo, d;
+  int y = 0, mo = 0, d = 0;
   if (!Digits(s, &p, 4, &y) || !Expect(s, &p, '-') || !Digits(s, &p, 2, &mo) || !Expect(s, &p, '-') ||
       !Digits(s, &p, 2, &d)) {
     return bad();

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 #include "gateway/inspect/decision.h"
 #include "gateway/output/decision_json.h"
 #include "gateway/output/syslog_sink.h"
@@ -42,8 +44,8 @@ inline void CheckSyslog(Action action, const std::string& json) {
     Check(c >= 0x20 && c != 0x7F, "raw control byte in a syslog message", m);
   }
   // <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG (RFC 5424 6).
-  const std::string head = "<" + std::to_string(16 * 8 + (action == Action::kBlock ? 4 : action == Action::kLog ? 5 : 6)) +
-                           ">1 2023-11-14T22:13:20.123456Z gw1 vigie 4242 decision - ";
+  const int pri = 16 * 8 + (action == Action::kBlock ? 4 : action == Action::kLog ? 5 : 6);
+  const std::string head = absl::StrCat("<", pri, ">1 2023-11-14T22:13:20.123456Z gw1 vigie 4242 decision - ");
   Check(m.compare(0, head.size(), head) == 0, "RFC 5424 header", m);
   Check(m.compare(head.size(), std::string::npos, json) == 0, "syslog MSG is the line", m);
 }
