@@ -30,6 +30,15 @@ struct IpAddress {
     std::memcpy(a.bytes, p, 16);
     return a;
   }
+  // Sets *this to the IPv4 address at p in place. On a hot path this beats
+  // `x = V4(p)`, which builds the 17 bytes on the stack with a 4-byte store
+  // and reloads them as 16 (a store-forwarding stall, ~60% of the decoder's
+  // IPv4 time in the replay profile).
+  void SetV4(const uint8_t* p) {
+    family = 4;
+    std::memcpy(bytes, p, 4);
+    std::memset(bytes + 4, 0, 12);
+  }
   static absl::StatusOr<IpAddress> Parse(std::string_view text);
 
   size_t size() const { return family == 4 ? 4 : 16; }

@@ -19,6 +19,17 @@ bool Scan(const std::vector<Cidr>& prefixes, const IpAddress& a) {
 
 IpAddress Ip(const char* text) { return *IpAddress::Parse(text); }
 
+// SetV4 in place over an IPv6 address (an IPv4 tunnel inside IPv6 decodes
+// the outer header first) leaves the same value as V4: the unused bytes zero.
+TEST(IpAddressTest, SetV4OverwritesAnIpv6AddressWhole) {
+  IpAddress a = Ip("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+  const uint8_t v4[4] = {192, 0, 2, 9};
+  a.SetV4(v4);
+  EXPECT_EQ(a, IpAddress::V4(v4));
+  EXPECT_EQ(a, Ip("192.0.2.9"));
+  EXPECT_EQ(a.ToString(), "192.0.2.9");
+}
+
 TEST(CidrSetTest, BoundariesAndFamilies) {
   CidrSet s;
   for (const char* p : {"10.0.0.0/8", "11.0.0.0/8", "192.168.1.0/24", "fc00::/7", "2001:db8::/128"}) {

@@ -229,8 +229,8 @@ DecodeStatus Decoder::Ipv4(absl::Span<const uint8_t> p) {
     out_->note = Anomaly::k_ipv4_bad_total_length;
     end = p.size();
   }
-  out_->src = IpAddress::V4(addrs.data());
-  out_->dst = IpAddress::V4(addrs.data() + 4);
+  out_->src.SetV4(addrs.data());
+  out_->dst.SetV4(addrs.data() + 4);
   absl::Span<const uint8_t> payload = p.subspan(ihl, end - ihl);
   uint16_t offset = static_cast<uint16_t>((frag & 0x1FFF) * 8);
   bool more = frag & 0x2000;
@@ -459,7 +459,11 @@ bool HasTcpMd5Option(absl::Span<const uint8_t> options) {
 }
 
 DecodeStatus DecodeFrame(int linktype, absl::Span<const uint8_t> frame, DecodedPacket* out) {
-  *out = DecodedPacket();
+  // Copied from a constant rather than `*out = DecodedPacket()`: that builds a
+  // temporary, clears it with `rep stos` (tens of cycles to start) and copies
+  // it; this is ten 16-byte moves (2% of the replay profile before).
+  static const DecodedPacket kEmpty;
+  *out = kEmpty;
   return Decoder(out).Link(linktype, frame);
 }
 

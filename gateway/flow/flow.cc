@@ -3,11 +3,45 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <random>
 
 #include "gateway/flow/held_bits.h"
 
 namespace vigie {
 using namespace held_bits;  // NOLINT(build/namespaces): the stage's own helpers
+
+namespace {
+// splitmix64 (Steele, Lea, Flood 2014): spreads one seed over the secrets.
+uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// memcmp(a.bytes, b.bytes, 16) < 0 without the library call (2.4% of the
+// replay profile): the bytes as two big-endian 64-bit words.
+bool AddressBytesLess(const IpAddress& a, const IpAddress& b) {
+  uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a.bytes, 8);
+  std::memcpy(&a1, a.bytes + 8, 8);
+  std::memcpy(&b0, b.bytes, 8);
+  std::memcpy(&b1, b.bytes + 8, 8);
+  if constexpr (std::endian::native == std::endian::little) {
+    a0 = __builtin_bswap64(a0), a1 = __builtin_bswap64(a1);
+    b0 = __builtin_bswap64(b0), b1 = __builtin_bswap64(b1);
+  }
+  return a0 != b0 ? a0 < b0 : a1 < b1;
+}
+}  // namespace
+
+FlowKeyHash::FlowKeyHash() : FlowKeyHash(uint64_t{std::random_device{}()} << 32 | std::random_device{}()) {}
+
+FlowKeyHash::FlowKeyHash(uint64_t seed) {
+  for (uint64_t& s : s_) s = SplitMix64(&seed);
+  s_[5] |= 1;  // the multipliers: odd, never zero
+  s_[7] |= 1;
+}
 
 FlowTable::FlowTable(const FlowTableOptions& opts, Counters* counters, uint64_t id_base, uint64_t id_step)
     : opts_(opts), counters_(counters), next_id_(id_base), id_step_(id_step) {
@@ -103,7 +137,7 @@ bool IsServicePort(uint16_t port) { return port == 53 || port == 443 || port == 
 Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_client) {
   if (opts_.max_flows == 0) return nullptr;
   FlowKey key;
-  bool src_first = std::memcmp(pkt.src.bytes, pkt.dst.bytes, 16) < 0 ||
+  bool src_first = AddressBytesLess(pkt.src, pkt.dst) ||
                    (pkt.src == pkt.dst && pkt.src_port <= pkt.dst_port);
   key.proto = pkt.l4_proto;
   if (src_first) {
@@ -132,9 +166,9 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
     src_is_client = false;
   }
   const IpAddress& client = src_is_client ? pkt.src : pkt.dst;
-  SourceUsage& use = sources_[client];
-  if (use.flows >= opts_.max_per_source) {
-    ++use.quota_hits;
+  SourceUsage* use = &sources_[client];
+  if (use->flows >= opts_.max_per_source) {
+    ++use->quota_hits;
     counters_->Inc(Counter::k_flow_quota_hit);
     return nullptr;
   }
@@ -151,7 +185,8 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
     if (SourceUsage* v = Source(slots_[victim].client_ip)) ++v->evicted;
     Remove(victim);
     counters_->Inc(Counter::k_flows_evicted);
-    // (Remove may have erased the entry `use` referred to.)
+    // (Remove may have erased the entry `use` pointed to.)
+    use = &sources_[client];
     i = free_slots_.back();
     free_slots_.pop_back();
   }
@@ -163,15 +198,17 @@ Flow* FlowTable::Get(const DecodedPacket& pkt, uint64_t now_us, bool* from_clien
   f.last_us = now_us;
   f.proto = pkt.l4_proto;
   f.in_use = true;
-  ++sources_[client].flows;
+  ++use->flows;
   if (src_is_client) {
     f.client_ip = pkt.src, f.client_port = pkt.src_port, f.server_ip = pkt.dst, f.server_port = pkt.dst_port;
   } else {
     f.client_ip = pkt.dst, f.client_port = pkt.dst_port, f.server_ip = pkt.src, f.server_port = pkt.src_port;
   }
-  if (auto ev = evicted_keys_.find(key); ev != evicted_keys_.end()) {
-    f.was_evicted = true;
-    evicted_keys_.erase(ev);
+  if (!evicted_keys_.empty()) {  // (a lookup in an empty set still hashes the key)
+    if (auto ev = evicted_keys_.find(key); ev != evicted_keys_.end()) {
+      f.was_evicted = true;
+      evicted_keys_.erase(ev);
+    }
   }
   index_.insert(i);
   PushBack(i);
