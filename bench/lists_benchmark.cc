@@ -2,6 +2,8 @@
 //
 //   BM_Lookup/<impl>/<dataset>  one raw (mixed-case) query per iteration
 //   BM_Build/<impl>/1M          building the structure from 1M names
+//   BM_MissLatency/<bytes>      one dependent cache miss into an array of
+//                               that size (2 MiB: the 1M trie's prefilter)
 // impl: vigie (Matcher::MatchRaw, fused normalisation), vigie-split
 // (NormalizeDomain then Matcher::Match), absl (absl::flat_hash_set<std::string>),
 // std (std::unordered_set<std::string> with transparent lookup). Every impl
@@ -22,6 +24,7 @@
 // VIGIE_SOURCE_DIR (where lists/apps lives).
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -693,6 +697,35 @@ void BM_Build(benchmark::State& state, Impl impl, const std::string& dataset) {
   state.SetLabel(ds.source);
 }
 
+// BM_MissLatency/<bytes>: one dependent load per iteration, chasing a random
+// cycle through an array of that size, 64 bytes a step: what one cache miss
+// into a structure of that size costs on this machine, in the same run. The
+// 1M trie's lookup is bound by one such miss into its 2 MiB prefilter (the
+// second-level check, where most names leave) while the hash-set walk's
+// probes are independent and overlap, so the vigie/absl ratio follows this
+// figure from machine to machine.
+void BM_MissLatency(benchmark::State& state) {
+  const size_t lines = static_cast<size_t>(state.range(0)) / 64;
+  std::vector<uint64_t> order(lines);
+  for (size_t i = 0; i < lines; ++i) order[i] = i;
+  std::mt19937_64 rng(7);
+  std::shuffle(order.begin() + 1, order.end(), rng);
+  std::vector<uint64_t> next(lines * 8);  // a 64-byte line per step; word 0 holds the next line
+  for (size_t i = 0; i < lines; ++i) next[order[i] * 8] = order[(i + 1) % lines];
+  uint64_t at = 0, steps = 0;
+  for (auto _ : state) {
+    at = next[at * 8];
+    if (++steps == lines) {
+      if (at != 0) {  // a cycle through every line comes back to the start
+        state.SkipWithError("chase did not come back to its start");
+        break;
+      }
+      steps = 0;
+    }
+  }
+  benchmark::DoNotOptimize(at);
+}
+
 const char* ImplName(Impl impl) {
   switch (impl) {
     case Impl::kVigie: return "vigie";
@@ -719,6 +752,7 @@ void RegisterAll() {
       BM_Lookup(st, impl, "patterns");
     });
   }
+  benchmark::RegisterBenchmark("BM_MissLatency", BM_MissLatency)->Arg(2 << 20)->Arg(32 << 20);
   for (Impl impl : {Impl::kVigie, Impl::kAbsl, Impl::kStd}) {
     std::string name = std::string("BM_Build/") + ImplName(impl) + "/1M";
     benchmark::RegisterBenchmark(name.c_str(), [impl](benchmark::State& st) {

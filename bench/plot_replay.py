@@ -5,9 +5,9 @@
     bench/plot_replay.py replay.json bench/replay.svg [--bench-json vigie_bench.json]
 
 One group of bars per capture (mix, corpus), one bar per implementation
-(pcap_loop, ndpi, vigie_1w, vigie_2w), height = million packets per second
-(items_per_second, per CPU second for pcap_loop, ndpi and vigie_1w, wall
-clock for vigie_2w; the median when the run has repetitions). With
+(pcap_loop, ndpi, vigie_1w, vigie_2w, vigie_1w_x2), height = million packets
+per second (items_per_second, per CPU second for pcap_loop, ndpi and vigie_1w,
+wall clock for vigie_2w and vigie_1w_x2, the two-thread ceiling; the median when the run has repetitions). With
 --bench-json (the output of `vigie bench --json`), a third group shows
 `vigie bench`'s figures per worker count. Exit 2 when the input holds no
 BM_Replay result.
@@ -16,7 +16,7 @@ import json
 import sys
 from xml.sax.saxutils import escape
 
-COLORS = {"pcap_loop": "#888888", "ndpi": "#d9822b", "vigie_1w": "#2b6cd9", "vigie_2w": "#174a9e"}
+COLORS = {"pcap_loop": "#888888", "ndpi": "#d9822b", "vigie_1w": "#2b6cd9", "vigie_2w": "#174a9e", "vigie_1w_x2": "#9bb7ea"}
 EXTRA = ["#5aa05a", "#2f7a2f", "#1c521c", "#0e330e"]
 
 
@@ -58,7 +58,7 @@ def svg(groups, context, out):
     scale = height / (peak * 1.15)
     o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + height + 70}" '
          'font-family="sans-serif" font-size="12">',
-         f'<text x="{left}" y="22" font-size="15">BM_Replay: million packets per CPU second (vigie_2w: wall) '
+         f'<text x="{left}" y="22" font-size="15">BM_Replay: million packets per CPU second (vigie_2w, vigie_1w_x2: wall) '
          f'({escape(str(context.get("num_cpus", "?")))} CPUs, {escape(str(context.get("date", "")))})</text>']
     step = 10 ** max(0, len(str(int(peak))) - 1)
     y = 0.0

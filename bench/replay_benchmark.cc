@@ -8,6 +8,11 @@
 //   vigie_1w   the real Pipeline (deploy/vigie.toml's policy), one worker
 //   vigie_2w   two workers, frames sharded by the NFQUEUE balance hash
 //              (gateway/sources/replay_bench.h), one thread each
+//   vigie_1w_x2  two copies of vigie_1w at once, each its own pipeline over
+//              the whole capture on its own thread (items = twice the
+//              frames): what two threads of this work deliver on this
+//              machine at best, the ceiling of vigie_2w (shared vCPUs,
+//              memory bandwidth and caches bound it, not the sharding)
 // Captures: `mix` (bench/traffic_gen.h, 1 M frames in 20 k flows) and
 // `corpus` (the corpus mix of ../shared/corpus, same size; skipped with a
 // message where absent). items = frames, bytes = frame bytes.
@@ -23,6 +28,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "benchmark/benchmark.h"
@@ -105,17 +111,19 @@ struct VigieRef {
 };
 
 void BM_Vigie(benchmark::State& state, const Capture* c, std::shared_ptr<const vigie::Policy> policy, int workers,
-              const VigieRef* ref) {
-  vigie::ReplayBench bench(c->frames, std::move(policy), workers);
+              vigie::ReplayBench::Split split, const VigieRef* ref) {
+  vigie::ReplayBench bench(c->frames, std::move(policy), workers, split);
+  // Replicas each process the whole capture and reach the reference each.
+  const uint64_t copies = split == vigie::ReplayBench::Split::kReplicate ? static_cast<uint64_t>(workers) : 1;
   uint64_t packets = 0;
   vigie::ReplayRun last;
   for (auto _ : state) {
     last = bench.Run();
     state.SetIterationTime(last.seconds);
-    if (last.packets != c->frames.size()) return Fail(state, "vigie: packets counted differ from the capture");
-    if (last.decisions != ref->decisions || last.blocks != ref->blocks) {
+    if (last.packets != copies * c->frames.size()) return Fail(state, "vigie: packets counted differ from the capture");
+    if (last.decisions != copies * ref->decisions || last.blocks != copies * ref->blocks) {
       return Fail(state, "vigie: decisions differ from the reference (" + std::to_string(last.decisions) + " vs " +
-                             std::to_string(ref->decisions) + ")");
+                             std::to_string(copies * ref->decisions) + ")");
     }
     packets += last.packets;
   }
@@ -127,7 +135,7 @@ void BM_Vigie(benchmark::State& state, const Capture* c, std::shared_ptr<const v
   state.counters["flows"] = static_cast<double>(last.flows);
   state.counters["mem_total_bytes"] = static_cast<double>(last.heap_bytes);
   state.counters["mem_per_flow_bytes"] = last.flows ? static_cast<double>(last.heap_bytes) / last.flows : 0;
-  Counters(state, packets, state.iterations() * c->frames.bytes());
+  Counters(state, packets, state.iterations() * copies * c->frames.bytes());
 }
 
 }  // namespace
@@ -175,9 +183,11 @@ int main(int argc, char** argv) {
 #ifdef VIGIE_HAVE_NDPI
     benchmark::RegisterBenchmark(("BM_Replay/ndpi/" + c->name).c_str(), BM_Ndpi, cp)->Unit(benchmark::kMillisecond);
 #endif
-    for (int w : {1, 2}) {
-      benchmark::RegisterBenchmark(("BM_Replay/vigie_" + std::to_string(w) + "w/" + c->name).c_str(), BM_Vigie, cp,
-                                   *policy, w, ref)
+    using Split = vigie::ReplayBench::Split;
+    for (auto [name, w, split] : {std::tuple{"vigie_1w", 1, Split::kBalance}, std::tuple{"vigie_2w", 2, Split::kBalance},
+                                  std::tuple{"vigie_1w_x2", 2, Split::kReplicate}}) {
+      benchmark::RegisterBenchmark((std::string("BM_Replay/") + name + "/" + c->name).c_str(), BM_Vigie, cp, *policy,
+                                   w, split, ref)
           ->UseManualTime()
           ->Unit(benchmark::kMillisecond);
     }

@@ -92,9 +92,16 @@ uint32_t NfqueueBalanceQueue(const IpAddress& src, const IpAddress& dst, uint8_t
   return static_cast<uint32_t>((static_cast<uint64_t>(h) * queues) >> 32);  // reciprocal_scale
 }
 
-ReplayBench::ReplayBench(const MemoryCapture& capture, std::shared_ptr<const Policy> policy, int workers)
+ReplayBench::ReplayBench(const MemoryCapture& capture, std::shared_ptr<const Policy> policy, int workers, Split split)
     : capture_(capture), policy_(std::move(policy)), shards_(static_cast<size_t>(workers < 1 ? 1 : workers)) {
   const uint32_t n = static_cast<uint32_t>(shards_.size());
+  if (split == Split::kReplicate) {
+    for (std::vector<uint32_t>& shard : shards_) {
+      shard.reserve(capture_.size());
+      for (size_t i = 0; i < capture_.size(); ++i) shard.push_back(static_cast<uint32_t>(i));
+    }
+    return;
+  }
   for (size_t i = 0; i < capture_.size(); ++i) {
     uint32_t q = 0;
     if (n > 1) {

@@ -45,7 +45,14 @@ struct ReplayRun {
 
 class ReplayBench {
  public:
-  ReplayBench(const MemoryCapture& capture, std::shared_ptr<const Policy> policy, int workers);
+  // How frames reach the workers: kBalance shards them by the NFQUEUE balance
+  // hash (the real thing); kReplicate gives every worker the whole capture,
+  // each with its own pipeline: N independent copies of the one-worker run at
+  // once, i.e. what N threads of this work deliver on the machine at best
+  // (the ceiling a kBalance run with N workers is measured against).
+  enum class Split { kBalance, kReplicate };
+  ReplayBench(const MemoryCapture& capture, std::shared_ptr<const Policy> policy, int workers,
+              Split split = Split::kBalance);
   // One pass over the whole capture with fresh pipelines (so every pass does
   // the same work and reaches the same decisions).
   ReplayRun Run();
